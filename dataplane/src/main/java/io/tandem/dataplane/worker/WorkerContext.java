@@ -1,0 +1,294 @@
+package io.tandem.dataplane.worker;
+
+import io.tandem.dataplane.status.WorkerCounters;
+import io.tandem.dataplane.tcp.TcpTimeouts;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Configuration of one {@link ForwardingAgent}. Set what differs from the defaults, then {@link #conclude()}
+ * validates and fills in the rest. Not thread-safe; hand it to the agent's constructor and do not change it after.
+ */
+public final class WorkerContext
+{
+    private int workerId;
+    private int flowCapacity = 10_000;
+    private int snatFirstPort = 1024;
+    private int snatLastPort = 65535;
+    private int burstLength = 64;
+    private int timerLimit = 256;
+    private long timerTickNs = TimeUnit.MILLISECONDS.toNanos(10);
+    private int timerSlots = 8192;
+    private long resetsPerSecond = 1000;
+    private long resetBurst = 100;
+    private TcpTimeouts timeouts = TcpTimeouts.DEFAULTS;
+    private NanoClock clock;
+    private WorkerCounters counters;
+    private ConnectionBudget budget;
+    private ErrorHandler errorHandler;
+    private long hashSeed;
+    private boolean hashSeedSet;
+    private boolean concluded;
+
+    /**
+     * Validates and fills defaults. Idempotent.
+     *
+     * @return this.
+     * @throws IllegalArgumentException naming the setting and the rule it breaks.
+     */
+    public WorkerContext conclude()
+    {
+        if (concluded)
+        {
+            return this;
+        }
+        require(workerId >= 0, "workerId must be >= 0");
+        require(flowCapacity >= 1, "flowCapacity must be >= 1");
+        require(snatFirstPort >= 1 && snatLastPort <= 65535 && snatFirstPort <= snatLastPort,
+            "SNAT port range must lie within 1..65535");
+        require(burstLength >= 1 && burstLength <= 1024, "burstLength must be 1..1024");
+        require(timerLimit >= 1, "timerLimit must be >= 1");
+        require(timerTickNs > 0, "timerTickNs must be > 0");
+        require(Integer.bitCount(timerSlots) == 1, "timerSlots must be a power of two");
+        require(resetsPerSecond >= 0 && resetBurst >= 0, "reset rate limits must be >= 0");
+        if (null == clock)
+        {
+            clock = SystemNanoClock.INSTANCE;
+        }
+        if (null == counters)
+        {
+            counters = WorkerCounters.inMemory(workerId);
+        }
+        if (null == budget)
+        {
+            budget = new ConnectionBudget();
+        }
+        if (null == errorHandler)
+        {
+            errorHandler = Throwable::printStackTrace;
+        }
+        if (!hashSeedSet)
+        {
+            hashSeed = ThreadLocalRandom.current().nextLong();
+        }
+        concluded = true;
+        return this;
+    }
+
+    private static void require(final boolean condition, final String message)
+    {
+        if (!condition)
+        {
+            throw new IllegalArgumentException("worker context: " + message);
+        }
+    }
+
+    /** @return the worker's id, 0-based. */
+    public int workerId()
+    {
+        return workerId;
+    }
+
+    /** @param id the worker's id. */
+    public WorkerContext workerId(final int id)
+    {
+        this.workerId = id;
+        return this;
+    }
+
+    /** @return connections this worker's table holds. */
+    public int flowCapacity()
+    {
+        return flowCapacity;
+    }
+
+    /** @param capacity connections this worker's table holds. */
+    public WorkerContext flowCapacity(final int capacity)
+    {
+        this.flowCapacity = capacity;
+        return this;
+    }
+
+    /** @return first SNAT port of this worker's range. */
+    public int snatFirstPort()
+    {
+        return snatFirstPort;
+    }
+
+    /** @return last SNAT port of this worker's range. */
+    public int snatLastPort()
+    {
+        return snatLastPort;
+    }
+
+    /**
+     * @param first first SNAT port of this worker's range, inclusive.
+     * @param last  last, inclusive.
+     */
+    public WorkerContext snatPortRange(final int first, final int last)
+    {
+        this.snatFirstPort = first;
+        this.snatLastPort = last;
+        return this;
+    }
+
+    /** @return most frames taken from the port per duty cycle. */
+    public int burstLength()
+    {
+        return burstLength;
+    }
+
+    /** @param length most frames taken from the port per duty cycle. */
+    public WorkerContext burstLength(final int length)
+    {
+        this.burstLength = length;
+        return this;
+    }
+
+    /** @return most connections expired per duty cycle. */
+    public int timerLimit()
+    {
+        return timerLimit;
+    }
+
+    /** @param limit most connections expired per duty cycle. */
+    public WorkerContext timerLimit(final int limit)
+    {
+        this.timerLimit = limit;
+        return this;
+    }
+
+    /** @return resolution of the timer wheel. */
+    public long timerTickNs()
+    {
+        return timerTickNs;
+    }
+
+    /** @param ns resolution of the timer wheel. */
+    public WorkerContext timerTickNs(final long ns)
+    {
+        this.timerTickNs = ns;
+        return this;
+    }
+
+    /** @return slots of the timer wheel. */
+    public int timerSlots()
+    {
+        return timerSlots;
+    }
+
+    /** @param slots slots of the timer wheel, a power of two. */
+    public WorkerContext timerSlots(final int slots)
+    {
+        this.timerSlots = slots;
+        return this;
+    }
+
+    /** @return sustained rate of RSTs the worker may send. */
+    public long resetsPerSecond()
+    {
+        return resetsPerSecond;
+    }
+
+    /** @return RSTs the worker may send in a burst above the sustained rate. */
+    public long resetBurst()
+    {
+        return resetBurst;
+    }
+
+    /**
+     * Limits the RSTs the worker originates, so the balancer cannot be used as a reflector.
+     *
+     * @param perSecond sustained rate.
+     * @param burst     bucket size.
+     */
+    public WorkerContext resetRateLimit(final long perSecond, final long burst)
+    {
+        this.resetsPerSecond = perSecond;
+        this.resetBurst = burst;
+        return this;
+    }
+
+    /** @return the TCP tracking timeouts. */
+    public TcpTimeouts timeouts()
+    {
+        return timeouts;
+    }
+
+    /** @param timeouts the TCP tracking timeouts. */
+    public WorkerContext timeouts(final TcpTimeouts timeouts)
+    {
+        this.timeouts = timeouts;
+        return this;
+    }
+
+    /** @return the clock all timers run on. */
+    public NanoClock clock()
+    {
+        return clock;
+    }
+
+    /** @param clock the clock all timers run on; tests inject their own. */
+    public WorkerContext clock(final NanoClock clock)
+    {
+        this.clock = clock;
+        return this;
+    }
+
+    /** @return the worker's counters. */
+    public WorkerCounters counters()
+    {
+        return counters;
+    }
+
+    /** @param counters the worker's counters. */
+    public WorkerContext counters(final WorkerCounters counters)
+    {
+        this.counters = counters;
+        return this;
+    }
+
+    /** @return the node's connection budget, shared by its workers. */
+    public ConnectionBudget budget()
+    {
+        return budget;
+    }
+
+    /** @param budget the node's connection budget, shared by its workers. */
+    public WorkerContext budget(final ConnectionBudget budget)
+    {
+        this.budget = budget;
+        return this;
+    }
+
+    /** @return where exceptions caught on the worker go. */
+    public ErrorHandler errorHandler()
+    {
+        return errorHandler;
+    }
+
+    /** @param handler where exceptions caught on the worker go. */
+    public WorkerContext errorHandler(final ErrorHandler handler)
+    {
+        this.errorHandler = handler;
+        return this;
+    }
+
+    /** @return seed of the flow table's hash. */
+    public long hashSeed()
+    {
+        return hashSeed;
+    }
+
+    /** @param seed of the flow table's hash; random unless set. */
+    public WorkerContext hashSeed(final long seed)
+    {
+        this.hashSeed = seed;
+        this.hashSeedSet = true;
+        return this;
+    }
+}
