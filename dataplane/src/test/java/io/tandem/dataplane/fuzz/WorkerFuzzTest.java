@@ -90,7 +90,8 @@ class WorkerFuzzTest
         final List<Throwable> errors = new ArrayList<>();
         final ForwardingSnapshot snapshot = SNAPSHOTS[data.consumeInt(0, SNAPSHOTS.length - 1)];
         final InMemoryPort port = new InMemoryPort(16, MAX_FRAME);
-        final WorkerContext context = new WorkerContext().clock(clock).errorHandler(errors::add).flowCapacity(64).timerSlots(256)
+        final WorkerContext context = new WorkerContext().clock(clock).errorHandler(errors::add).flowCapacity(64)
+            .timerSlots(256)
             .snatPortRange(1024, 1024 + data.consumeInt(0, 32)).hashSeed(1);
         final ForwardingAgent agent = new ForwardingAgent(context, port, new SnapshotExchange(snapshot, 1));
         final UnsafeBuffer work = new UnsafeBuffer(ByteBuffer.allocateDirect(CANARY + MAX_FRAME + CANARY));
