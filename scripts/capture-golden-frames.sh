@@ -241,11 +241,12 @@ wait "$TCPDUMP_PID" || true
 
 # --- pcap to hex ----------------------------------------------------------------------------------------------------
 mkdir -p "$OUT_DIR"
-python3 - "$PCAP" "$OUT_DIR" "$IP_CLIENT" "$IP_SERVER" "$SERVER_PORT" "$CLOSED_PORT" "$(uname -r)" <<'PY'
+python3 - "$PCAP" "$OUT_DIR" "$IP_CLIENT" "$IP_SERVER" "$MAC_CLIENT" "$MAC_SERVER" "$SERVER_PORT" "$CLOSED_PORT" \
+    "$(uname -r)" <<'PY'
 import os, struct, sys
 
-pcap, out_dir, ip_client, ip_server = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-server_port, closed_port, kernel = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+pcap, out_dir, ip_client, ip_server, mac_client, mac_server = sys.argv[1:7]
+server_port, closed_port, kernel = int(sys.argv[7]), int(sys.argv[8]), sys.argv[9]
 
 
 def read_pcap(path):
@@ -360,9 +361,10 @@ if len(arp) < 2 or len(exchange) < 10 or len(refused) != 2:
                                                                                           len(refused)))
 
 HEADER = ('# Captured by scripts/capture-golden-frames.sh on Linux %s; regenerate with that script, do not edit.\n'
-          '# Client %s (02:74:67:66:00:01), server %s (02:74:67:66:00:02), veth offloads off.\n'
+          '# Client %s (%s), server %s (%s), veth offloads off.\n'
           '# One Ethernet frame per line as hex, after a "#" line that describes it (key=value fields decoded\n'
-          '# by the capture script, independently of the Java flyweights).\n' % (kernel, ip_client, ip_server))
+          '# by the capture script, independently of the Java flyweights).\n'
+          % (kernel, ip_client, mac_client, ip_server, mac_server))
 
 
 def write(name, title, entries):
