@@ -75,7 +75,8 @@ public final class Bytes
         int address = 0;
         for (final String part : parts)
         {
-            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(Character::isDigit))
+            // ASCII digits only: Character.isDigit and Integer.parseInt also take other scripts' digits.
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9'))
             {
                 throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
             }
@@ -116,12 +117,18 @@ public final class Bytes
         long mac = 0;
         for (final String part : parts)
         {
-            if (part.length() != 2)
+            // Checked here because Integer.parseInt(part, 16) also takes a sign ("-1", "+f") and non-ASCII digits.
+            if (part.length() != 2 || !isHexDigit(part.charAt(0)) || !isHexDigit(part.charAt(1)))
             {
                 throw new IllegalArgumentException("not a MAC address: '" + text + "'");
             }
             mac = (mac << 8) | Integer.parseInt(part, 16);
         }
         return mac;
+    }
+
+    private static boolean isHexDigit(final char c)
+    {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 }
