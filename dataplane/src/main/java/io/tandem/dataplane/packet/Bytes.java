@@ -63,7 +63,8 @@ public final class Bytes
     /**
      * Parses a dotted-quad IPv4 address. Not for the hot path.
      *
-     * @throws IllegalArgumentException when the text is not four decimal octets 0..255.
+     * @throws IllegalArgumentException when the text is not four decimal octets 0..255. Leading zeros are refused:
+     *                                  some tools read {@code 010} as octal, so such an address is ambiguous.
      */
     public static int parseIpv4(final String text)
     {
@@ -76,7 +77,8 @@ public final class Bytes
         for (final String part : parts)
         {
             // ASCII digits only: Character.isDigit and Integer.parseInt also take other scripts' digits.
-            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9'))
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9') ||
+                (part.length() > 1 && part.charAt(0) == '0'))
             {
                 throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
             }

@@ -78,6 +78,8 @@ class BytesTest
             "", ".", "...", "1.2.3", "1.2.3.4.5", "1.2.3.", ".1.2.3", "1..2.3", "256.0.0.1", "1.2.3.256",
             "1.2.3.-1", "-1.2.3.4", "+1.2.3.4", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4/24", "a.b.c.d", "0x1.2.3.4",
             "1.2.3.4a", "1000.2.3.4", "0001.2.3.4", "1,2,3,4", "1.2.3.4\n",
+            // leading zeros: octal to some tools, decimal to others
+            "01.2.3.4", "198.018.0.1", "1.2.3.00",
             // Unicode digits that Character.isDigit and Integer.parseInt accept: Arabic-Indic one, fullwidth one.
             "\u0661.2.3.4", "1.2.3.\uFF11",
         };
