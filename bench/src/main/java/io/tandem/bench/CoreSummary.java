@@ -261,7 +261,7 @@ final class CoreSummary
 
     private static void verdict(final PrintStream out, final String goal, final String verdict, final String detail)
     {
-        out.printf(Locale.ROOT, "  %-62s %-16s %s%n", goal, verdict, detail);
+        out.printf(Locale.ROOT, "  %-68s %-16s %s%n", goal, verdict, detail);
     }
 
     private List<Row> find(final String benchmark)

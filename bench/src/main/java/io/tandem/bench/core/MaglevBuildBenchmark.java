@@ -1,5 +1,6 @@
 package io.tandem.bench.core;
 
+import io.tandem.bench.JvmFlags;
 import io.tandem.dataplane.maglev.MaglevTable;
 import io.tandem.dataplane.packet.Bytes;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,6 +37,7 @@ public class MaglevBuildBenchmark
     @Setup(Level.Trial)
     public void setUp()
     {
+        JvmFlags.requireInThisJvm();
         final int first = Bytes.parseIpv4("198.18.4.0");
         keys = new long[targets];
         for (int i = 0; i < targets; i++)
