@@ -193,14 +193,21 @@ final class WorkerFixture implements AutoCloseable
         final long[] values = new long[all.length];
         for (final WorkerCounter counter : all)
         {
-            values[counter.ordinal()] = counters.get(counter);
+            values[counter.ordinal()] = value(counter);
         }
         return values;
     }
 
+    /** @return a counter's value, after publishing what the worker counted (benchmarks call onFrame directly). */
+    private long value(final WorkerCounter counter)
+    {
+        agent.publishCounters();
+        return counters.get(counter);
+    }
+
     long delta(final long[] before, final WorkerCounter counter)
     {
-        return counters.get(counter) - before[counter.ordinal()];
+        return value(counter) - before[counter.ordinal()];
     }
 
     /**
@@ -252,7 +259,7 @@ final class WorkerFixture implements AutoCloseable
         final StringBuilder text = new StringBuilder("{");
         for (final WorkerCounter counter : WorkerCounter.values())
         {
-            final long value = counters.get(counter);
+            final long value = value(counter);
             if (value != 0)
             {
                 text.append(text.length() > 1 ? ", " : "").append(counter.label()).append('=').append(value);

@@ -19,6 +19,7 @@ public final class InMemoryPort implements PacketPort
 {
     private final int slotLength;
     private final int slots;
+    private final int slotMask;
     private final UnsafeBuffer rx;
     private final int[] rxLengths;
     private final int[] rxFlags;
@@ -31,12 +32,17 @@ public final class InMemoryPort implements PacketPort
     private int flushes;
 
     /**
-     * @param slots      frames each ring holds.
+     * @param slots      frames each ring holds, a power of two.
      * @param slotLength largest frame in bytes.
      */
     public InMemoryPort(final int slots, final int slotLength)
     {
+        if (Integer.bitCount(slots) != 1 || slotLength < 1)
+        {
+            throw new IllegalArgumentException("slots must be a power of two and slotLength positive");
+        }
         this.slots = slots;
+        this.slotMask = slots - 1;
         this.slotLength = slotLength;
         this.rx = new UnsafeBuffer(ByteBuffer.allocateDirect(slots * slotLength));
         this.tx = new UnsafeBuffer(ByteBuffer.allocateDirect(slots * slotLength));
@@ -60,7 +66,7 @@ public final class InMemoryPort implements PacketPort
         {
             return false;
         }
-        final int slot = (int)(rxTail % slots);
+        final int slot = (int)rxTail & slotMask;
         rx.putBytes(slot * slotLength, frame, offset, length);
         rxLengths[slot] = length;
         rxFlags[slot] = flags;
@@ -80,7 +86,7 @@ public final class InMemoryPort implements PacketPort
         int count = 0;
         while (count < limit && rxHead < rxTail)
         {
-            final int slot = (int)(rxHead % slots);
+            final int slot = (int)rxHead & slotMask;
             rxHead++;
             count++;
             handler.onFrame(rx, slot * slotLength, rxLengths[slot], rxFlags[slot]);
@@ -95,7 +101,7 @@ public final class InMemoryPort implements PacketPort
         {
             return false;
         }
-        final int slot = (int)(txTail % slots);
+        final int slot = (int)txTail & slotMask;
         tx.putBytes(slot * slotLength, buffer, offset, length);
         txLengths[slot] = length;
         txTail++;
@@ -138,7 +144,7 @@ public final class InMemoryPort implements PacketPort
         final List<byte[]> frames = new ArrayList<>();
         while (txHead < txTail)
         {
-            final int slot = (int)(txHead % slots);
+            final int slot = (int)txHead & slotMask;
             final byte[] frame = new byte[txLengths[slot]];
             tx.getBytes(slot * slotLength, frame);
             frames.add(frame);

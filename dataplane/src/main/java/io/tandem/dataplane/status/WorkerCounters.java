@@ -8,8 +8,12 @@ import java.nio.ByteBuffer;
 
 /**
  * One worker's {@link WorkerCounter}s, allocated in a {@link CountersManager} whose buffers may be a memory-mapped
- * file. The worker is the only writer: increments are plain reads plus release stores, with no atomic
- * read-modify-write. Readers on other threads or processes see each value with acquire semantics.
+ * file.
+ * <p>
+ * The worker is the only writer. Increments go to a plain worker-local array; {@link #publish()}, called once per
+ * duty cycle, adds them to the shared values with release stores (no atomic read-modify-write). Counting a packet
+ * therefore costs one array increment, and readers on other threads or processes see values at most one burst old,
+ * each read with acquire semantics.
  */
 public final class WorkerCounters
 {
@@ -17,6 +21,7 @@ public final class WorkerCounters
     public static final int TYPE_ID = 1001;
 
     private final AtomicBuffer values;
+    private final long[] pending;
     private final int[] offsets;
     private final int[] ids;
 
@@ -30,6 +35,7 @@ public final class WorkerCounters
     {
         final WorkerCounter[] all = WorkerCounter.values();
         this.values = manager.valuesBuffer();
+        this.pending = new long[all.length];
         this.offsets = new int[all.length];
         this.ids = new int[all.length];
         for (final WorkerCounter counter : all)
@@ -56,21 +62,35 @@ public final class WorkerCounters
         return new WorkerCounters(new CountersManager(metadata, values), workerId);
     }
 
-    /** Adds one. Worker thread only. */
+    /** Adds one; visible after the next {@link #publish()}. Worker thread only. */
     public void increment(final WorkerCounter counter)
     {
-        final int offset = offsets[counter.ordinal()];
-        values.putLongRelease(offset, values.getLong(offset) + 1);
+        pending[counter.ordinal()]++;
     }
 
-    /** Adds {@code delta}. Worker thread only. */
+    /** Adds {@code delta}; visible after the next {@link #publish()}. Worker thread only. */
     public void add(final WorkerCounter counter, final long delta)
     {
-        final int offset = offsets[counter.ordinal()];
-        values.putLongRelease(offset, values.getLong(offset) + delta);
+        pending[counter.ordinal()] += delta;
     }
 
-    /** @return the current value; any thread. */
+    /** Makes what was counted since the last call visible to readers. Worker thread only; once per duty cycle. */
+    public void publish()
+    {
+        final long[] pending = this.pending;
+        for (int i = 0; i < pending.length; i++)
+        {
+            final long delta = pending[i];
+            if (0 != delta)
+            {
+                pending[i] = 0;
+                final int offset = offsets[i];
+                values.putLongRelease(offset, values.getLong(offset) + delta);
+            }
+        }
+    }
+
+    /** @return the value as last published; any thread. */
     public long get(final WorkerCounter counter)
     {
         return values.getLongVolatile(offsets[counter.ordinal()]);

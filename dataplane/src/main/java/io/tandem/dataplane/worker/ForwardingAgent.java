@@ -170,12 +170,23 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             transmitted = false;
             port.flush();
         }
+        counters.publish();
         return work;
+    }
+
+    /**
+     * Publishes the counters now. {@link #doWork()} does this once per duty cycle; call it on the worker's thread
+     * when frames were handed to {@link #onFrame} directly.
+     */
+    public void publishCounters()
+    {
+        counters.publish();
     }
 
     @Override
     public void onClose()
     {
+        counters.publish();
         table.close();
     }
 
