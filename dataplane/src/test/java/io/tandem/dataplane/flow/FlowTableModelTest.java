@@ -35,11 +35,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>
  * Small capacities give dense probe runs that wrap around the end of the index (capacity 3 has 16 slots for 6 keys),
  * so backward-shift deletion is exercised on clusters that straddle the wrap. The hash seed of each table comes
- * from the run's seed, so a failure reproduces from the seed in its message: run
- * {@link #shouldMatchModel(int, long, int)} with that capacity, seed and operation count.
+ * from the run's seed, so a failure reproduces from the seed in its message: besides fixed seeds, each capacity has
+ * a run with a fresh seed, which {@code -Dtandem.test.seed=<seed>} replaces.
  */
 class FlowTableModelTest
 {
+    /** System property that sets the seed of the runs that otherwise take a fresh one, to repeat a failure. */
+    static final String SEED_PROPERTY = "tandem.test.seed";
     private static final long BASE_SEED = 0x5EED_F10E_7AB1EL;
     private static final int[] SMALL_CAPACITIES = {1, 2, 3, 7, 64, 1000};
     private static final int FIXED_SEEDS_PER_CAPACITY = 4;
@@ -85,6 +87,7 @@ class FlowTableModelTest
     static Stream<Arguments> runs()
     {
         final List<Arguments> runs = new ArrayList<>();
+        final Long wantedSeed = Long.getLong(SEED_PROPERTY);
         final long freshSeed = System.nanoTime() * 0x9E37_79B9_7F4A_7C15L;
         for (final int capacity : SMALL_CAPACITIES)
         {
@@ -94,10 +97,10 @@ class FlowTableModelTest
                 runs.add(Arguments.of(capacity, BASE_SEED + 1_000L * capacity + i, operations));
             }
             // one seed that differs on every run, to find what the fixed ones miss; it is in the test's name
-            runs.add(Arguments.of(capacity, freshSeed + capacity, operations));
+            runs.add(Arguments.of(capacity, null != wantedSeed ? wantedSeed : freshSeed + capacity, operations));
         }
         runs.add(Arguments.of(MEDIUM_CAPACITY, BASE_SEED, MEDIUM_OPERATIONS));
-        runs.add(Arguments.of(MEDIUM_CAPACITY, freshSeed, MEDIUM_OPERATIONS));
+        runs.add(Arguments.of(MEDIUM_CAPACITY, null != wantedSeed ? wantedSeed : freshSeed, MEDIUM_OPERATIONS));
         return runs.stream();
     }
 
@@ -115,7 +118,7 @@ class FlowTableModelTest
         {
             final String message = "FlowTable diverged from the model: capacity=" + capacity + " seed=" + seed +
                 "L operations=" + operations + " failed at operation #" + run.opNumber + "\nlast operations:\n" +
-                run.trace();
+                run.trace() + "rerun with -D" + SEED_PROPERTY + "=" + seed;
             System.err.println(message);
             throw new AssertionError(message, t);
         }

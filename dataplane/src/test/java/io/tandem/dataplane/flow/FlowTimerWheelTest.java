@@ -436,6 +436,7 @@ class FlowTimerWheelTest
     static Stream<Arguments> randomRuns()
     {
         final List<Arguments> runs = new ArrayList<>();
+        final Long wantedSeed = Long.getLong(FlowTableModelTest.SEED_PROPERTY);
         final long freshSeed = System.nanoTime() * 0xBF58_476D_1CE4_E5B9L;
         for (final int slots : new int[]{8, 64, 4096})
         {
@@ -443,7 +444,7 @@ class FlowTimerWheelTest
             {
                 runs.add(Arguments.of(slots, 0x7133_E12EL + 100L * slots + i));
             }
-            runs.add(Arguments.of(slots, freshSeed + slots));
+            runs.add(Arguments.of(slots, null != wantedSeed ? wantedSeed : freshSeed + slots));
         }
         return runs.stream();
     }
@@ -454,7 +455,8 @@ class FlowTimerWheelTest
      * sometimes by many turns; polls use random limits and are repeated until they stop early. The model knows every
      * record's deadline. Checked: a record fires only when scheduled and at or after its deadline, once; after the
      * polls at a time, no scheduled record's deadline is at or before that time, so each fires at the first poll at
-     * or after its deadline, which is within one tick when polls come at least once a tick.
+     * or after its deadline, which is within one tick when polls come at least once a tick. Each slot count also has
+     * a run with a fresh seed, which {@code -Dtandem.test.seed=<seed>} replaces to repeat a failure.
      */
     @ParameterizedTest(name = "slots={0} seed={1}")
     @MethodSource("randomRuns")
@@ -469,7 +471,8 @@ class FlowTimerWheelTest
         catch (final Throwable t)
         {
             final String message = "FlowTimerWheel diverged from the model: slots=" + slots + " seed=" + seed +
-                "L at step " + run.step + ", nowNs " + run.nowNs;
+                "L at step " + run.step + ", nowNs " + run.nowNs + "; rerun with -D" + FlowTableModelTest.SEED_PROPERTY +
+                "=" + seed;
             System.err.println(message);
             throw new AssertionError(message, t);
         }
