@@ -46,7 +46,7 @@ public final class FlowTimerWheel
      */
     public FlowTimerWheel(final FlowTable table, final long tickNs, final int slots, final long startNs)
     {
-        if (Integer.bitCount(slots) != 1 || tickNs <= 0)
+        if (slots <= 0 || Integer.bitCount(slots) != 1 || tickNs <= 0)
         {
             throw new IllegalArgumentException("slots must be a power of two and tickNs positive");
         }
