@@ -1,7 +1,5 @@
 package io.tandem.dataplane.flow;
 
-import org.agrona.concurrent.UnsafeBuffer;
-
 /**
  * Flyweight over one connection record in the {@link FlowTable}'s record area. Field values are in host order
  * (they are numbers, not wire bytes); addresses are IPv4 as {@code int}, MACs in the low 48 bits of a {@code long}.
@@ -109,7 +107,7 @@ public final class FlowRecord
     /** Flag: the record was installed from the peer, not created by a SYN here. */
     public static final int FLAG_REPLICATED = 0x20;
 
-    private UnsafeBuffer buffer;
+    private RawMemory buffer;
     private int base;
     private int index = FlowTable.NULL_INDEX;
 

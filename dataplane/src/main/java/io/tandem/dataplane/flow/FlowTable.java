@@ -1,7 +1,5 @@
 package io.tandem.dataplane.flow;
 
-import org.agrona.concurrent.UnsafeBuffer;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -56,8 +54,8 @@ public final class FlowTable implements AutoCloseable
     private final int slotMask;
     private final long seed;
     private final Arena arena;
-    private final UnsafeBuffer index;
-    private final UnsafeBuffer records;
+    private final RawMemory index;
+    private final RawMemory records;
     private int freeHead;
     private int size;
 
@@ -81,8 +79,8 @@ public final class FlowTable implements AutoCloseable
         final MemorySegment indexSegment = arena.allocate((long)slots * SLOT_LENGTH, 64);
         final MemorySegment recordSegment = arena.allocate((long)capacity * FlowRecord.LENGTH, 64);
         indexSegment.fill((byte)0xFF);
-        this.index = new UnsafeBuffer(indexSegment.address(), (int)indexSegment.byteSize());
-        this.records = new UnsafeBuffer(recordSegment.address(), (int)recordSegment.byteSize());
+        this.index = new RawMemory(indexSegment);
+        this.records = new RawMemory(recordSegment);
         for (int i = 0; i < capacity; i++)
         {
             records.putInt(recordOffset(i) + FlowRecord.TIMER_NEXT_OFFSET, i + 1 < capacity ? i + 1 : NULL_INDEX);
@@ -123,7 +121,7 @@ public final class FlowTable implements AutoCloseable
     }
 
     /** @return the record area; records start at {@link #recordOffset(int)}. */
-    public UnsafeBuffer records()
+    public RawMemory records()
     {
         return records;
     }
@@ -173,7 +171,8 @@ public final class FlowTable implements AutoCloseable
 
     /**
      * Inserts a connection with both of its keys. The record's tuple fields are written, {@link FlowRecord#FLAG_IN_USE}
-     * is set and every other field is zero; the caller fills in the rest.
+     * is set, the timer links are {@link #NULL_INDEX} and every other field is zero; the caller fills in the rest.
+     * A full table is reported before a duplicate.
      *
      * @return the record index, {@link #NULL_INDEX} when the table is full, or {@link #DUPLICATE} when either key is
      * already present (nothing is changed then).

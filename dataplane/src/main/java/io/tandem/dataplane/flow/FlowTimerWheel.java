@@ -1,7 +1,5 @@
 package io.tandem.dataplane.flow;
 
-import org.agrona.concurrent.UnsafeBuffer;
-
 /**
  * Hashed timer wheel whose lists run through the flow records themselves ({@link FlowRecord#TIMER_PREV_OFFSET},
  * {@link FlowRecord#TIMER_NEXT_OFFSET}, {@link FlowRecord#TIMER_SLOT_OFFSET}), so scheduling, cancelling and
@@ -32,7 +30,7 @@ public final class FlowTimerWheel
     }
 
     private final FlowTable table;
-    private final UnsafeBuffer records;
+    private final RawMemory records;
     private final long tickNs;
     private final int slotMask;
     private final int[] heads;

@@ -85,13 +85,13 @@ public final class ArpFlyweight extends HeaderFlyweight
     /** @return sender hardware address. */
     public long senderMac()
     {
-        return Bytes.mac(buffer, offset + SHA_OFFSET);
+        return mac48(SHA_OFFSET);
     }
 
     /** @param mac sender hardware address. */
     public ArpFlyweight senderMac(final long mac)
     {
-        Bytes.mac(buffer, offset + SHA_OFFSET, mac);
+        mac48(SHA_OFFSET, mac);
         return this;
     }
 
@@ -111,13 +111,13 @@ public final class ArpFlyweight extends HeaderFlyweight
     /** @return target hardware address. */
     public long targetMac()
     {
-        return Bytes.mac(buffer, offset + THA_OFFSET);
+        return mac48(THA_OFFSET);
     }
 
     /** @param mac target hardware address. */
     public ArpFlyweight targetMac(final long mac)
     {
-        Bytes.mac(buffer, offset + THA_OFFSET, mac);
+        mac48(THA_OFFSET, mac);
         return this;
     }
 

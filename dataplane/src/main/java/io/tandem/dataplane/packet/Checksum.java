@@ -1,8 +1,7 @@
 package io.tandem.dataplane.packet;
 
 import org.agrona.DirectBuffer;
-
-import java.nio.ByteOrder;
+import org.agrona.UnsafeApi;
 
 /**
  * The Internet checksum (RFC 1071), its incremental update (RFC 1624, eqn. 3), and the IPv4 and TCP checksums
@@ -15,8 +14,6 @@ import java.nio.ByteOrder;
  */
 public final class Checksum
 {
-    private static final ByteOrder NETWORK = ByteOrder.BIG_ENDIAN;
-
     private Checksum()
     {
     }
@@ -24,37 +21,45 @@ public final class Checksum
     /**
      * Adds the bytes {@code [index, index + length)} to a running sum. An odd trailing byte is padded with zero on
      * the right, as RFC 1071 says. {@code index} must be at an even distance from the start of the checksummed
-     * data for the result to be meaningful.
+     * data for the result to be meaningful. The region is bounds-checked once, then read without per-word checks.
      *
      * @param buffer holding the bytes.
      * @param index  of the first byte.
      * @param length in bytes, may be zero.
      * @param sum    running sum to add to (0 to start).
      * @return the new running sum, unfolded.
+     * @throws IndexOutOfBoundsException when the region does not lie within the buffer.
      */
     public static long sum(final DirectBuffer buffer, final int index, final int length, final long sum)
     {
-        long acc = sum;
-        int i = index;
-        final int end = index + length;
-        for (final int limit = end - 7; i < limit; i += 8)
+        if (index < 0 || length < 0 || index > buffer.capacity() - length)
         {
-            final long word = buffer.getLong(i, NETWORK);
+            throw new IndexOutOfBoundsException("index=" + index + " length=" + length + " capacity=" +
+                buffer.capacity());
+        }
+        final byte[] array = buffer.byteArray();
+        final long address = buffer.addressOffset();
+        long acc = sum;
+        long i = address + index;
+        final long end = i + length;
+        for (final long limit = end - 7; i < limit; i += 8)
+        {
+            final long word = UnsafeApi.getLongUnaligned(array, i, true);
             acc += (word >>> 32) + (word & 0xFFFF_FFFFL);
         }
         if (end - i >= 4)
         {
-            acc += buffer.getInt(i, NETWORK) & 0xFFFF_FFFFL;
+            acc += UnsafeApi.getIntUnaligned(array, i, true) & 0xFFFF_FFFFL;
             i += 4;
         }
         if (end - i >= 2)
         {
-            acc += buffer.getShort(i, NETWORK) & 0xFFFF;
+            acc += UnsafeApi.getShortUnaligned(array, i, true) & 0xFFFF;
             i += 2;
         }
         if (i < end)
         {
-            acc += (buffer.getByte(i) & 0xFF) << 8;
+            acc += (UnsafeApi.getByte(array, i) & 0xFF) << 8;
         }
         return acc;
     }

@@ -41,26 +41,26 @@ public final class EthernetFlyweight extends HeaderFlyweight
     /** @return destination MAC in the low 48 bits. */
     public long dstMac()
     {
-        return Bytes.mac(buffer, offset + DST_MAC_OFFSET);
+        return mac48(DST_MAC_OFFSET);
     }
 
     /** @param mac destination MAC in the low 48 bits. */
     public EthernetFlyweight dstMac(final long mac)
     {
-        Bytes.mac(buffer, offset + DST_MAC_OFFSET, mac);
+        mac48(DST_MAC_OFFSET, mac);
         return this;
     }
 
     /** @return source MAC in the low 48 bits. */
     public long srcMac()
     {
-        return Bytes.mac(buffer, offset + SRC_MAC_OFFSET);
+        return mac48(SRC_MAC_OFFSET);
     }
 
     /** @param mac source MAC in the low 48 bits. */
     public EthernetFlyweight srcMac(final long mac)
     {
-        Bytes.mac(buffer, offset + SRC_MAC_OFFSET, mac);
+        mac48(SRC_MAC_OFFSET, mac);
         return this;
     }
 

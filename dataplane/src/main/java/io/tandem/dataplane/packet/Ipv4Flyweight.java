@@ -152,6 +152,19 @@ public final class Ipv4Flyweight extends HeaderFlyweight
         return this;
     }
 
+    /** @return TTL and protocol as the one 16-bit word the header checksum sees. */
+    public int ttlAndProtocol()
+    {
+        return u16(TTL_OFFSET);
+    }
+
+    /** @param word TTL in the high byte, protocol in the low byte. */
+    public Ipv4Flyweight ttlAndProtocol(final int word)
+    {
+        u16(TTL_OFFSET, word);
+        return this;
+    }
+
     /** @return protocol number. */
     public int protocol()
     {

@@ -3,8 +3,8 @@ package io.tandem.dataplane.worker;
 import io.tandem.dataplane.flow.FlowRecord;
 import io.tandem.dataplane.flow.FlowTable;
 import io.tandem.dataplane.flow.FlowTimerWheel;
+import io.tandem.dataplane.flow.RawMemory;
 import io.tandem.dataplane.flow.SnatPortAllocator;
-import io.tandem.dataplane.packet.Bytes;
 import io.tandem.dataplane.packet.Checksum;
 import io.tandem.dataplane.packet.EthernetFlyweight;
 import io.tandem.dataplane.packet.Ipv4Flyweight;
@@ -64,7 +64,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     private final PacketPort port;
     private final SnapshotExchange exchange;
     private final FlowTable table;
-    private final UnsafeBuffer records;
+    private final RawMemory records;
     private final FlowTimerWheel wheel;
     private final SnatPortAllocator snatPorts;
     private final WorkerCounters counters;
@@ -78,6 +78,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     private final int snatFirstPort;
     private final int snatLastPort;
 
+    private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final TcpFlyweight tcp = new TcpFlyweight();
     private final SegmentWriter segmentWriter = new SegmentWriter();
@@ -229,10 +230,15 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     {
         counters.increment(WorkerCounter.RX_FRAMES);
         counters.add(WorkerCounter.RX_BYTES, length);
-        if (length < ETH || Bytes.u16(buffer, offset + EthernetFlyweight.ETHER_TYPE_OFFSET) !=
-            EthernetFlyweight.ETHER_TYPE_IPV4)
+        if (length < ETH)
         {
-            counters.increment(length < ETH ? WorkerCounter.DROP_TRUNCATED : WorkerCounter.PASSED_TO_KERNEL);
+            counters.increment(WorkerCounter.DROP_TRUNCATED);
+            return;
+        }
+        ethernet.wrap(buffer, offset);
+        if (ethernet.etherType() != EthernetFlyweight.ETHER_TYPE_IPV4)
+        {
+            counters.increment(WorkerCounter.PASSED_TO_KERNEL);
             return;
         }
         if (length < ETH + IP_MIN)
@@ -265,7 +271,9 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             counters.increment(WorkerCounter.DROP_TRUNCATED);
             return;
         }
-        final int dstPort = Bytes.u16(buffer, tcpOffset + TcpFlyweight.DST_PORT_OFFSET);
+        final TcpFlyweight tcp = this.tcp;
+        tcp.wrap(buffer, tcpOffset);
+        final int dstPort = tcp.dstPort();
         int listenerIndex = ForwardingSnapshot.NO_LISTENER;
         if (toSnat)
         {
@@ -314,8 +322,6 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             counters.increment(WorkerCounter.DROP_BAD_IP_CHECKSUM);
             return;
         }
-        final TcpFlyweight tcp = this.tcp;
-        tcp.wrap(buffer, tcpOffset);
         final int tcpHeaderLength = tcp.headerLength();
         final int tcpFlags = tcp.flags();
         if (tcpHeaderLength < TCP_MIN || tcpHeaderLength > tcpLength ||
@@ -628,16 +634,14 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             dstMac = records.getLong(base + TO_CLIENT_MAC_OFFSET);
         }
         final long addressDelta = Checksum.delta32(oldSrc, newSrc) + Checksum.delta32(oldDst, newDst);
-        final int ttlProtocol = Bytes.u16(buffer, ip.offset() + Ipv4Flyweight.TTL_OFFSET);
+        final int ttlProtocol = ip.ttlAndProtocol();
         final int newTtlProtocol = ttlProtocol - 0x100;
-        ip.src(newSrc).dst(newDst);
-        Bytes.u16(buffer, ip.offset() + Ipv4Flyweight.TTL_OFFSET, newTtlProtocol);
+        ip.src(newSrc).dst(newDst).ttlAndProtocol(newTtlProtocol);
         ip.checksum(Checksum.adjust(ip.checksum(), addressDelta + Checksum.delta16(ttlProtocol, newTtlProtocol)));
         tcp.srcPort(newSrcPort).dstPort(newDstPort);
         tcp.checksum(Checksum.adjust(tcp.checksum(), addressDelta +
             Checksum.delta16(oldSrcPort, newSrcPort) + Checksum.delta16(oldDstPort, newDstPort)));
-        Bytes.mac(buffer, offset + EthernetFlyweight.DST_MAC_OFFSET, dstMac);
-        Bytes.mac(buffer, offset + EthernetFlyweight.SRC_MAC_OFFSET, s.nodeMac());
+        ethernet.dstMac(dstMac).srcMac(s.nodeMac());
         if (transmit(buffer, offset, ETH + totalLength))
         {
             counters.increment(FlowTable.DIR_FROM_CLIENT == direction ?
@@ -756,8 +760,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         }
         final Ipv4Flyweight ip = this.ip;
         final TcpFlyweight tcp = this.tcp;
-        segmentWriter.writeResetFor(scratch, 0, snapshot.nodeMac(),
-            Bytes.mac(buffer, offset + EthernetFlyweight.SRC_MAC_OFFSET),
+        segmentWriter.writeResetFor(scratch, 0, snapshot.nodeMac(), ethernet.srcMac(),
             ip.src(), ip.dst(), tcp.srcPort(), tcp.dstPort(), tcp.seq(), tcp.ack(), tcp.flags(), payloadLength);
         if (transmit(scratch, 0, SegmentWriter.FRAME_LENGTH))
         {

@@ -1,7 +1,6 @@
 package io.tandem.dataplane.flow;
 
 import io.tandem.dataplane.flow.TestConnection.TestKey;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -247,7 +246,7 @@ class FlowTableTest
         record.targetFinSeq(14);
         record.idleTimeoutNs(15);
         record.packets(16);
-        final UnsafeBuffer records = table.records();
+        final RawMemory records = table.records();
         final int base = table.recordOffset(first);
         records.putShort(base + 26, (short)-1);
         records.putInt(base + 124, -1);
