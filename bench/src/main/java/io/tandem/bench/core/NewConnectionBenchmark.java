@@ -251,17 +251,7 @@ public class NewConnectionBenchmark
     @OperationsPerInvocation(BATCH)
     public void syn(final ExpiredOutside worker)
     {
-        final SynPool syns = worker.syns;
-        final ForwardingAgent agent = worker.agent;
-        final InMemoryPort port = worker.port;
-        final UnsafeBuffer work = syns.work;
-        final int length = syns.frameLength;
-        for (int i = 0; i < BATCH; i++)
-        {
-            syns.next();
-            agent.onFrame(work, 0, length, 0);
-            port.discardTransmitted();
-        }
+        sendBatch(worker.syns, worker.agent, worker.port);
     }
 
     /**
@@ -273,17 +263,7 @@ public class NewConnectionBenchmark
     @OperationsPerInvocation(BATCH)
     public void synAndExpiry(final ExpiredInside worker)
     {
-        final SynPool syns = worker.syns;
-        final ForwardingAgent agent = worker.agent;
-        final InMemoryPort port = worker.port;
-        final UnsafeBuffer work = syns.work;
-        final int length = syns.frameLength;
-        for (int i = 0; i < BATCH; i++)
-        {
-            syns.next();
-            agent.onFrame(work, 0, length, 0);
-            port.discardTransmitted();
-        }
+        sendBatch(worker.syns, worker.agent, worker.port);
         worker.expire();
     }
 
@@ -300,6 +280,18 @@ public class NewConnectionBenchmark
         for (int i = 0; i < BATCH; i++)
         {
             syns.next();
+        }
+    }
+
+    private static void sendBatch(final SynPool syns, final ForwardingAgent agent, final InMemoryPort port)
+    {
+        final UnsafeBuffer work = syns.work;
+        final int length = syns.frameLength;
+        for (int i = 0; i < BATCH; i++)
+        {
+            syns.next();
+            agent.onFrame(work, 0, length, 0);
+            port.discardTransmitted();
         }
     }
 }
