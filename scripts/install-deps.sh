@@ -18,6 +18,8 @@ readonly PACKAGES=(
     tcpdump:tcpdump
     iperf3:iperf3
     python3:python3
+    iputils-ping:ping
+    curl:curl
 )
 
 is_present()

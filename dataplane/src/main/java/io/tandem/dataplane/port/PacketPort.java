@@ -10,6 +10,12 @@ public interface PacketPort extends AutoCloseable
 {
     /** Frame flag: the receiver (NIC or kernel) verified the IPv4 and TCP checksums. */
     int FRAME_CHECKSUM_VERIFIED = 0x1;
+    /**
+     * Frame flag: the TCP checksum is not computed yet (the sender on this host left it to offload, as veth and virtio
+     * pass it on; AF_PACKET reports TP_STATUS_CSUMNOTREADY). The field holds only the pseudo-header sum, so the frame
+     * cannot be verified and a forwarded copy needs its checksum computed in full.
+     */
+    int FRAME_CHECKSUM_PARTIAL = 0x2;
 
     /**
      * Hands up to {@code limit} received frames to the handler, one call each, and returns.
@@ -32,6 +38,16 @@ public interface PacketPort extends AutoCloseable
 
     /** Makes queued frames leave, e.g. by kicking the kernel once per burst. */
     void flush();
+
+    /**
+     * Blocks until frames may be waiting to be received or the timeout passes, for an idle worker that has spun
+     * long enough: a port on a ring polls its descriptor. The default returns at once.
+     *
+     * @param timeoutMs longest wait.
+     */
+    default void awaitReceive(final int timeoutMs)
+    {
+    }
 
     /** Releases the port's resources. */
     @Override
