@@ -1,7 +1,5 @@
-package io.tandem.ffi.testing;
+package io.tandem.ffi;
 
-import io.tandem.ffi.LibC;
-import io.tandem.ffi.NativeException;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -16,7 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A network namespace that a test creates and removes, with helpers to run {@code ip} commands in it and to run Java
+ * A network namespace that Tandem's tests and demo create and remove, with helpers to run {@code ip} commands in it and to run Java
  * code with a thread inside it (setns(2) on a dedicated thread, so the test's own thread never changes namespace).
  * Names carry a prefix and the PID so that parallel runs never collide and leftovers are recognisable.
  * <p>

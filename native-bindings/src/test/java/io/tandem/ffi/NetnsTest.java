@@ -1,6 +1,5 @@
-package io.tandem.ffi.testing;
+package io.tandem.ffi;
 
-import io.tandem.ffi.LibC;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
