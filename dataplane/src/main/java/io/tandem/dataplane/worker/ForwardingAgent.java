@@ -91,6 +91,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     private long resetLastNs;
 
     private ForwardingSnapshot snapshot;
+    private boolean checksumPartial;
     private long nowNs;
     private boolean transmitted;
 
@@ -317,6 +318,9 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             return;
         }
         final boolean verified = (frameFlags & PacketPort.FRAME_CHECKSUM_VERIFIED) != 0;
+        // a partial TCP checksum holds only the pseudo-header sum: nothing to verify, and forwarding completes it
+        final boolean partial = (frameFlags & PacketPort.FRAME_CHECKSUM_PARTIAL) != 0;
+        checksumPartial = partial;
         if (!verified && !ip.isChecksumValid())
         {
             counters.increment(WorkerCounter.DROP_BAD_IP_CHECKSUM);
@@ -331,7 +335,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             return;
         }
         final int srcIp = ip.src();
-        if (!verified && !Checksum.isTcpValid(buffer, tcpOffset, tcpLength, srcIp, dstIp))
+        if (!verified && !partial && !Checksum.isTcpValid(buffer, tcpOffset, tcpLength, srcIp, dstIp))
         {
             counters.increment(WorkerCounter.DROP_BAD_TCP_CHECKSUM);
             return;
@@ -591,7 +595,8 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
 
     /**
      * Full NAT: from the client, (client → VIP:port) becomes (SNAT:port' → target:targetPort); from the target the
-     * reverse. TTL drops by one. Both checksums are updated incrementally (RFC 1624).
+     * reverse. TTL drops by one. Both checksums are updated incrementally (RFC 1624), except a partial TCP checksum,
+     * which is computed in full: the frame leaves through a ring that cannot ask for checksum offload.
      */
     private void rewriteAndForward(
         final MutableDirectBuffer buffer,
@@ -639,8 +644,16 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         ip.src(newSrc).dst(newDst).ttlAndProtocol(newTtlProtocol);
         ip.checksum(Checksum.adjust(ip.checksum(), addressDelta + Checksum.delta16(ttlProtocol, newTtlProtocol)));
         tcp.srcPort(newSrcPort).dstPort(newDstPort);
-        tcp.checksum(Checksum.adjust(tcp.checksum(), addressDelta +
-            Checksum.delta16(oldSrcPort, newSrcPort) + Checksum.delta16(oldDstPort, newDstPort)));
+        if (checksumPartial)
+        {
+            final int tcpLength = totalLength - Ipv4Flyweight.MIN_HEADER_LENGTH;
+            tcp.checksum(Checksum.tcp(buffer, tcp.offset(), tcpLength, newSrc, newDst));
+        }
+        else
+        {
+            tcp.checksum(Checksum.adjust(tcp.checksum(), addressDelta +
+                Checksum.delta16(oldSrcPort, newSrcPort) + Checksum.delta16(oldDstPort, newDstPort)));
+        }
         ethernet.dstMac(dstMac).srcMac(s.nodeMac());
         if (transmit(buffer, offset, ETH + totalLength))
         {

@@ -479,6 +479,29 @@ class ForwardingAgentGoldenTest
     }
 
     @Test
+    void shouldCompleteAPartialTcpChecksumWhenForwarding()
+    {
+        handshake(CLIENT, CLIENT_PORT);
+        final int snatPort = FIRST_SNAT_PORT;
+        final byte[] payload = "partial".getBytes(StandardCharsets.US_ASCII);
+        final byte[] frame = fromClient(CLIENT, CLIENT_PORT).seq(CLIENT_ISN + 1).ack(TARGET_ISN + 1)
+            .flags(PSH | ACK).payload(payload).build();
+        // what a sender leaving the checksum to offload writes: the folded pseudo-header sum, not complemented
+        final UnsafeBuffer b = new UnsafeBuffer(frame);
+        final int tcpLength = frame.length - 34;
+        Bytes.u16(b, 50, io.tandem.dataplane.packet.Checksum.fold(
+            io.tandem.dataplane.packet.Checksum.pseudoHeader(ip(CLIENT), ip(VIP), tcpLength)));
+
+        h.send(frame);
+        assertEquals(1, h.count(WorkerCounter.DROP_BAD_TCP_CHECKSUM), "unflagged, it is just a bad checksum");
+        assertEquals(0, h.transmitted().size());
+
+        h.send(frame, PacketPort.FRAME_CHECKSUM_PARTIAL);
+        assertFrame(toTarget(0, snatPort).seq(CLIENT_ISN + 1).ack(TARGET_ISN + 1).flags(PSH | ACK).payload(payload)
+            .build(), h.onlyTransmitted());
+    }
+
+    @Test
     void shouldLeaveFramesThatAreNotTandemsToTheKernel()
     {
         final byte[] otherPort = fromClient(CLIENT, CLIENT_PORT).dst(VIP, 22).seq(1).flags(SYN).build();
