@@ -1,0 +1,5 @@
+/**
+ * The node's network set-up around the data plane: the nftables ingress rule that keeps the kernel from answering
+ * the balancer's segments, and the data interface's offload settings. Everything here is undone on shutdown.
+ */
+package io.tandem.control.net;
