@@ -1,0 +1,119 @@
+package io.tandem.dataplane.worker;
+
+import io.tandem.dataplane.port.PacketPort;
+import io.tandem.dataplane.snapshot.SnapshotExchange;
+import io.tandem.dataplane.status.WorkerCounters;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
+
+/**
+ * The node's workers: one {@link ForwardingAgent} per port, each on its own {@link AgentRunner} thread, sharing a
+ * {@link SnapshotExchange} and a {@link ConnectionBudget}, with their counters in one {@link CountersManager}.
+ * <p>
+ * Worker {@code i} gets the {@code i}-th equal share of the SNAT port range, so the destination port of a segment
+ * from a target tells which worker owns its connection. Created and closed by the control thread.
+ */
+public final class WorkerGroup implements AutoCloseable
+{
+    private final List<ForwardingAgent> agents = new ArrayList<>();
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private final List<PacketPort> ports = new ArrayList<>();
+    private final ConnectionBudget budget = new ConnectionBudget();
+    private final AtomicCounter errors;
+
+    /**
+     * Builds the workers; {@link #start()} starts their threads.
+     *
+     * @param workers       how many.
+     * @param contextFor    a fresh context for worker {@code i} (capacity, clock, timeouts…); the group sets the id,
+     *                      the SNAT port share, the counters and the budget.
+     * @param portFor       the port of worker {@code i}, owned by the group from here on.
+     * @param exchange      where snapshots come from.
+     * @param counters      where counters are allocated (e.g. the counters file).
+     * @param idleStrategy  an idle strategy per worker, e.g. one that blocks in poll() after a short spin.
+     * @param errorHandler  where exceptions caught on a worker go, besides being counted.
+     * @param snatFirstPort first port of the node's SNAT range.
+     * @param snatLastPort  last port of the range.
+     */
+    public WorkerGroup(
+        final int workers,
+        final IntFunction<WorkerContext> contextFor,
+        final IntFunction<PacketPort> portFor,
+        final SnapshotExchange exchange,
+        final CountersManager counters,
+        final Supplier<IdleStrategy> idleStrategy,
+        final ErrorHandler errorHandler,
+        final int snatFirstPort,
+        final int snatLastPort)
+    {
+        if (workers < 1 || snatLastPort - snatFirstPort + 1 < workers)
+        {
+            throw new IllegalArgumentException("need at least one worker and one SNAT port per worker");
+        }
+        this.errors = counters.newCounter("worker errors (all workers)");
+        final int share = (snatLastPort - snatFirstPort + 1) / workers;
+        try
+        {
+            for (int i = 0; i < workers; i++)
+            {
+                final int first = snatFirstPort + i * share;
+                final int last = i == workers - 1 ? snatLastPort : first + share - 1;
+                final WorkerContext context = contextFor.apply(i)
+                    .workerId(i)
+                    .snatPortRange(first, last)
+                    .counters(new WorkerCounters(counters, i))
+                    .budget(budget)
+                    .errorHandler(errorHandler);
+                final PacketPort port = portFor.apply(i);
+                ports.add(port);
+                final ForwardingAgent agent = new ForwardingAgent(context, port, exchange);
+                agents.add(agent);
+                runners.add(new AgentRunner(idleStrategy.get(), errorHandler, errors, agent));
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(ports);
+            throw ex;
+        }
+    }
+
+    /** Starts every worker on a thread of its own, named after its role. */
+    public void start()
+    {
+        for (final AgentRunner runner : runners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
+    }
+
+    /** @return the workers, for status; read their tables only when stopped. */
+    public List<ForwardingAgent> agents()
+    {
+        return List.copyOf(agents);
+    }
+
+    /** @return the connections tracked by all workers. */
+    public long activeConnections()
+    {
+        return budget.active();
+    }
+
+    /** Stops the workers (each finishes its duty cycle), frees their tables and closes their ports. */
+    @Override
+    public void close()
+    {
+        CloseHelper.quietCloseAll(runners);
+        CloseHelper.quietCloseAll(ports);
+        errors.close();
+    }
+}
