@@ -181,10 +181,40 @@ class TopologyTest
     }
 
     @Test
+    void shouldCountDemoTrafficAgainstOneTarget()
+    {
+        final DemoTraffic.Result result =
+            DemoTraffic.run(topology, topology.targetUrl(1), 40, Duration.ofSeconds(10));
+        System.out.print(result.table());
+        assertEquals(Map.of("target-1", 40), result.counts());
+        assertEquals(40, result.sent());
+        assertEquals(0, result.failed());
+        assertFalse(result.timedOut());
+    }
+
+    @Test
+    void shouldBoundDemoTrafficInTime()
+    {
+        // 198.18.0.99 is on the LAN but nobody has it: every connect waits for its timeout.
+        final long startNs = System.nanoTime();
+        final DemoTraffic.Result result =
+            DemoTraffic.run(topology, "http://198.18.0.99:8080/", 1000, Duration.ofMillis(1500));
+        final long elapsedMs = (System.nanoTime() - startNs) / 1_000_000;
+        System.out.print(result.table());
+        assertTrue(result.timedOut());
+        assertTrue(result.sent() < 1000 && result.sent() >= 1, "sent " + result.sent());
+        assertEquals(result.sent(), result.failed());
+        assertTrue(result.counts().isEmpty());
+        assertTrue(elapsedMs < 1500 + 1000, "took " + elapsedMs + " ms");
+    }
+
+    @Test
     void shouldRefuseAddressesOutsideTheTestRange()
     {
         assertThrows(IllegalArgumentException.class, () -> topology.httpGet(1, "http://10.0.0.1:8080/"));
         assertThrows(IllegalArgumentException.class, () -> topology.httpGet(1, "http://example.com/"));
+        assertThrows(IllegalArgumentException.class,
+            () -> DemoTraffic.run(topology, "http://192.168.1.1/", 1, Duration.ofSeconds(1)));
     }
 
     @Test
