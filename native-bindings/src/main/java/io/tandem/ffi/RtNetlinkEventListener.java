@@ -28,7 +28,9 @@ public interface RtNetlinkEventListener
 
     /**
      * An IPv4 neighbour entry appeared or changed state (RTM_NEWNEIGH), or went away (RTM_DELNEIGH). Every state is
-     * reported, INCOMPLETE and FAILED included; see {@link RtNetlinkNeighbour#isUsable()}.
+     * reported, INCOMPLETE and FAILED included; see {@link RtNetlinkNeighbour#isUsable()}. A removal usually carries
+     * no MAC (the kernel marks the entry FAILED before it announces the removal): match removals by interface and
+     * address.
      *
      * @param neighbour the entry.
      * @param removed   true for RTM_DELNEIGH.
