@@ -126,7 +126,9 @@ class RtNetlinkEventsTest
             // After the overrun, a re-dump sees everything and new events arrive again.
             assertEquals(200, netlink.addresses(index).size());
             netlink.removeAddress(index, base + 1, 32);
-            assertTrue(recorder.await(events, e -> e.removed && e.address != null && e.address.address() == base + 1).removed);
+            final Event removed = recorder.await(events, e -> e.removed && e.address != null &&
+                e.address.address() == base + 1);
+            assertEquals(32, removed.address.prefixLength());
         }
     }
 
