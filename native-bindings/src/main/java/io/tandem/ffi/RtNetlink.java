@@ -480,6 +480,85 @@ public final class RtNetlink implements AutoCloseable
         return dumpNeighbours(ifIndex);
     }
 
+    /**
+     * struct rtmsg, 12 bytes: the fixed part of RTM_NEWROUTE / RTM_GETROUTE.
+     * <pre>
+     *   0        1        2        3        4        5        6        7        8               12
+     *   +--------+--------+--------+--------+--------+--------+--------+--------+---------------+
+     *   | family | dst_len| src_len|  tos   | table  |protocol| scope  |  type  |     flags     |
+     *   +--------+--------+--------+--------+--------+--------+--------+--------+---------------+
+     * </pre>
+     */
+    public static final int RTMSG_LENGTH = 12;
+    /** Offset of rtm_dst_len. */
+    public static final int RTM_DST_LEN_OFFSET = 1;
+    /** Offset of rtm_table. */
+    public static final int RTM_TABLE_OFFSET = 4;
+    /** Offset of rtm_type. */
+    public static final int RTM_TYPE_OFFSET = 7;
+    /** Message type: new route (also a dump reply). */
+    public static final int RTM_NEWROUTE = 24;
+    /** Message type: get routes. */
+    public static final int RTM_GETROUTE = 26;
+    /** Route attribute: output interface index. */
+    public static final int RTA_OIF = 4;
+    /** Route attribute: gateway address. */
+    public static final int RTA_GATEWAY = 5;
+    /** Route attribute: priority (metric). */
+    public static final int RTA_PRIORITY = 6;
+    /** Route attribute: table id, when above 255. */
+    public static final int RTA_TABLE = 15;
+    /** The main routing table. */
+    public static final int RT_TABLE_MAIN = 254;
+    /** Route type: unicast. */
+    public static final int RTN_UNICAST = 1;
+    /** Returned by {@link #defaultGateway(int)} when there is none. */
+    public static final int NO_GATEWAY = 0;
+
+    /**
+     * The gateway of the IPv4 default route of the main table that leaves through a link; the lowest metric wins.
+     *
+     * @param ifIndex the link.
+     * @return the gateway's address, or {@link #NO_GATEWAY}.
+     */
+    public synchronized int defaultGateway(final int ifIndex)
+    {
+        final int[] best = {NO_GATEWAY, Integer.MAX_VALUE};
+        dump("RTM_GETROUTE dump", () ->
+            {
+                best[0] = NO_GATEWAY;
+                best[1] = Integer.MAX_VALUE;
+            },
+            (buffer, seq) -> NetlinkMessages.encodeDump(buffer, RTM_GETROUTE, seq, AF_INET, RTMSG_LENGTH),
+            message ->
+            {
+                if (NetlinkMessages.type(message) != RTM_NEWROUTE || NetlinkMessages.family(message) != AF_INET ||
+                    message.byteSize() < NLMSGHDR_LENGTH + RTMSG_LENGTH)
+                {
+                    return;
+                }
+                final long base = NLMSGHDR_LENGTH;
+                final int dstLength = message.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
+                    base + RTM_DST_LEN_OFFSET) & 0xFF;
+                final int type = message.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + RTM_TYPE_OFFSET) & 0xFF;
+                final NetlinkAttributes attributes = NetlinkAttributes.parse("RTM_NEWROUTE", message,
+                    base + NetlinkMessages.align(RTMSG_LENGTH), message.byteSize(), RTA_TABLE);
+                final int table = attributes.u32(RTA_TABLE,
+                    message.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + RTM_TABLE_OFFSET) & 0xFF);
+                if (dstLength == 0 && type == RTN_UNICAST && table == RT_TABLE_MAIN &&
+                    attributes.has(RTA_GATEWAY) && attributes.u32(RTA_OIF, 0) == ifIndex)
+                {
+                    final int metric = attributes.u32(RTA_PRIORITY, 0);
+                    if (metric < best[1])
+                    {
+                        best[0] = attributes.ipv4(RTA_GATEWAY);
+                        best[1] = metric;
+                    }
+                }
+            });
+        return best[0];
+    }
+
     private List<RtNetlinkNeighbour> dumpNeighbours(final int ifIndex)
     {
         final List<RtNetlinkNeighbour> neighbours = new ArrayList<>();

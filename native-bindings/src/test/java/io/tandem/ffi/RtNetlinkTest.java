@@ -253,6 +253,21 @@ class RtNetlinkTest
      * Two namespaces joined by a veth pair, {@code tdm0} in {@code a} and {@code tdm1} in {@code b}, both up, without
      * addresses. Closing removes both namespaces, also when creating them failed half-way.
      */
+    @Test
+    void shouldFindTheDefaultGatewayOfALinkWithTheLowestMetric() throws Exception
+    {
+        try (Pair pair = Pair.create("gw"); RtNetlink netlink = pair.a.call(RtNetlink::open))
+        {
+            final int index = netlink.link("tdm0").index();
+            assertEquals(RtNetlink.NO_GATEWAY, netlink.defaultGateway(index));
+            pair.a.ip("addr", "add", "198.18.205.10/24", "dev", "tdm0");
+            pair.a.ip("route", "add", "default", "via", "198.18.205.2", "dev", "tdm0", "metric", "200");
+            pair.a.ip("route", "add", "default", "via", "198.18.205.1", "dev", "tdm0", "metric", "100");
+            assertEquals(NetlinkMessages.parseIpv4("198.18.205.1"), netlink.defaultGateway(index));
+            assertEquals(RtNetlink.NO_GATEWAY, netlink.defaultGateway(index + 1000));
+        }
+    }
+
     static final class Pair implements AutoCloseable
     {
         final Netns a;
