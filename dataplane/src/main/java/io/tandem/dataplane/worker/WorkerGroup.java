@@ -12,8 +12,8 @@ import org.agrona.concurrent.status.CountersManager;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.IntFunction;
-import java.util.function.Supplier;
 
 /**
  * The node's workers: one {@link ForwardingAgent} per port, each on its own {@link AgentRunner} thread, sharing a
@@ -39,7 +39,8 @@ public final class WorkerGroup implements AutoCloseable
      * @param portFor       the port of worker {@code i}, owned by the group from here on.
      * @param exchange      where snapshots come from.
      * @param counters      where counters are allocated (e.g. the counters file).
-     * @param idleStrategy  an idle strategy per worker, e.g. one that blocks in poll() after a short spin.
+     * @param idleStrategy  the idle strategy of the worker on a port, e.g. one that polls the port after a short
+     *                      spin.
      * @param errorHandler  where exceptions caught on a worker go, besides being counted.
      * @param snatFirstPort first port of the node's SNAT range.
      * @param snatLastPort  last port of the range.
@@ -50,7 +51,7 @@ public final class WorkerGroup implements AutoCloseable
         final IntFunction<PacketPort> portFor,
         final SnapshotExchange exchange,
         final CountersManager counters,
-        final Supplier<IdleStrategy> idleStrategy,
+        final Function<PacketPort, IdleStrategy> idleStrategy,
         final ErrorHandler errorHandler,
         final int snatFirstPort,
         final int snatLastPort)
@@ -77,7 +78,7 @@ public final class WorkerGroup implements AutoCloseable
                 ports.add(port);
                 final ForwardingAgent agent = new ForwardingAgent(context, port, exchange);
                 agents.add(agent);
-                runners.add(new AgentRunner(idleStrategy.get(), errorHandler, errors, agent));
+                runners.add(new AgentRunner(idleStrategy.apply(port), errorHandler, errors, agent));
             }
         }
         catch (final RuntimeException ex)

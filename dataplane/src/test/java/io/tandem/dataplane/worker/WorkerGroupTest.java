@@ -38,7 +38,7 @@ class WorkerGroupTest
         }
         final List<Throwable> errors = new ArrayList<>();
         final WorkerGroup group = new WorkerGroup(2, i -> new WorkerContext(), ports::get, exchange, counters,
-            () -> new SleepingMillisIdleStrategy(1), errors::add, 1024, 1027);
+            port -> new SleepingMillisIdleStrategy(1), errors::add, 1024, 1027);
         try
         {
             group.start();
