@@ -211,10 +211,10 @@ class TopologyTest
     @Test
     void shouldRefuseAddressesOutsideTheTestRange()
     {
-        assertThrows(IllegalArgumentException.class, () -> topology.httpGet(1, "http://10.0.0.1:8080/"));
+        assertThrows(IllegalArgumentException.class, () -> topology.httpGet(1, "http://203.0.113.1:8080/"));
         assertThrows(IllegalArgumentException.class, () -> topology.httpGet(1, "http://example.com/"));
         assertThrows(IllegalArgumentException.class,
-            () -> DemoTraffic.run(topology, "http://192.168.1.1/", 1, Duration.ofSeconds(1)));
+            () -> DemoTraffic.run(topology, "http://198.51.100.1/", 1, Duration.ofSeconds(1)));
     }
 
     @Test
