@@ -1,0 +1,133 @@
+package io.tandem.control;
+
+import io.tandem.control.agent.EventLog;
+import io.tandem.control.agent.NodeAgent;
+import io.tandem.control.config.ConfigException;
+import io.tandem.control.config.ConfigReader;
+import io.tandem.control.config.ConfigViolation;
+import io.tandem.control.config.Durations;
+import io.tandem.control.config.TandemConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Entry point of {@code tandem.jar}: {@code agent} runs a node. Exit codes: 0 done, 1 failed while running or
+ * starting, 2 bad command line or configuration.
+ */
+@Command(name = "tandem", mixinStandardHelpOptions = true, subcommands = Main.Agent.class,
+    description = "Tandem: an L4 TCP load balancer appliance pair.")
+public final class Main implements Callable<Integer>
+{
+    /** Exit code: a bad command line or configuration. */
+    public static final int EXIT_USAGE = 2;
+    /** Exit code: failed to start or failed while running. */
+    public static final int EXIT_FAILURE = 1;
+
+    /**
+     * @param args command line.
+     */
+    public static void main(final String[] args)
+    {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call()
+    {
+        new CommandLine(this).usage(System.err);
+        return EXIT_USAGE;
+    }
+
+    /** {@code tandem agent --config FILE}: runs one node until SIGTERM/SIGINT. */
+    @Command(name = "agent", mixinStandardHelpOptions = true,
+        description = "Run one node: forward on the data interface until SIGTERM or SIGINT.")
+    static final class Agent implements Callable<Integer>
+    {
+        @Option(names = "--config", required = true, description = "the node's configuration file (JSON)")
+        Path config;
+
+        @Option(names = "--duration", description = "stop by itself after this long, e.g. 60s")
+        String duration;
+
+        @Option(names = "--log-json", description = "log one JSON object per line")
+        boolean logJson;
+
+        @Override
+        public Integer call() throws InterruptedException
+        {
+            final EventLog log = new EventLog(System.out, logJson);
+            final TandemConfig tandemConfig;
+            final long durationNs;
+            try
+            {
+                tandemConfig = ConfigReader.parse(Files.readString(config, StandardCharsets.UTF_8));
+                durationNs = null == duration ? Long.MAX_VALUE : Durations.parse(duration).toNanos();
+            }
+            catch (final IOException ex)
+            {
+                System.err.println("tandem agent: cannot read " + config + ": " + ex.getMessage());
+                return EXIT_USAGE;
+            }
+            catch (final ConfigException ex)
+            {
+                System.err.println("tandem agent: " + config + " is not a valid configuration:");
+                for (final ConfigViolation violation : ex.violations())
+                {
+                    System.err.println("  " + violation.message());
+                }
+                return EXIT_USAGE;
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                System.err.println("tandem agent: --duration: " + ex.getMessage());
+                return EXIT_USAGE;
+            }
+
+            final NodeAgent node;
+            try
+            {
+                node = NodeAgent.start(tandemConfig, log);
+            }
+            catch (final RuntimeException ex)
+            {
+                System.err.println("tandem agent: cannot start: " + ex.getMessage());
+                return EXIT_FAILURE;
+            }
+            final Thread hook = new Thread(() ->
+            {
+                node.requestStop();
+                try
+                {
+                    node.awaitClosed(20, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ignore)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }, "tandem-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try
+            {
+                node.run(durationNs);
+            }
+            catch (final RuntimeException ex)
+            {
+                log.log("agent.failed", "error", ex.toString());
+                return EXIT_FAILURE;
+            }
+            finally
+            {
+                node.close();
+            }
+            return 0;
+        }
+    }
+}

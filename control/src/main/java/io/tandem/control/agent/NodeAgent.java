@@ -1,0 +1,393 @@
+package io.tandem.control.agent;
+
+import io.tandem.control.config.ListenerConfig;
+import io.tandem.control.config.SnapshotFactory;
+import io.tandem.control.config.TandemConfig;
+import io.tandem.control.config.TargetConfig;
+import io.tandem.control.config.TargetHealth;
+import io.tandem.control.config.TargetPoolConfig;
+import io.tandem.control.metrics.CountersFile;
+import io.tandem.control.net.DataInterfaceOffloads;
+import io.tandem.control.net.NftIngressRule;
+import io.tandem.dataplane.packet.Bytes;
+import io.tandem.dataplane.port.AfPacketPort;
+import io.tandem.dataplane.port.PortIdleStrategy;
+import io.tandem.dataplane.snapshot.ForwardingSnapshot;
+import io.tandem.dataplane.snapshot.NextHops;
+import io.tandem.dataplane.snapshot.SnapshotExchange;
+import io.tandem.dataplane.status.WorkerCounter;
+import io.tandem.dataplane.worker.WorkerContext;
+import io.tandem.dataplane.worker.WorkerGroup;
+import io.tandem.ffi.NativeSupport;
+import io.tandem.ffi.PacketRingContext;
+import io.tandem.ffi.RtNetlink;
+import io.tandem.ffi.RtNetlinkAddress;
+import io.tandem.ffi.RtNetlinkEventListener;
+import io.tandem.ffi.RtNetlinkEvents;
+import io.tandem.ffi.RtNetlinkLink;
+import io.tandem.ffi.RtNetlinkNeighbour;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One node of Tandem, brought up around its data interface and taken down again.
+ * <p>
+ * Start-up order is chosen so that no moment exists at which the kernel answers for the balancer or a half-built
+ * data plane attracts traffic: offloads off, counters file, ingress rule (from here the kernel no longer answers the
+ * listeners' segments), workers running, and only then the VIP and SNAT addresses (from here ARP draws traffic).
+ * Every step registers its undo; {@link #close()} runs them in reverse, so a failure half-way leaves nothing behind
+ * and a clean stop removes every rule and address the agent added (and only those: an address the interface had
+ * already is left alone).
+ * <p>
+ * While running, {@link #run} follows the kernel's neighbour table over rtnetlink events and publishes a new
+ * snapshot when a next hop changes, and asks the kernel to resolve targets and the gateway it does not know yet.
+ * Not thread-safe: one control thread calls {@link #start} and {@link #run}; {@link #requestStop()} may be called
+ * from any thread (a signal handler).
+ */
+public final class NodeAgent implements AutoCloseable
+{
+    /** First SNAT port of the node; ports below stay with the kernel. */
+    public static final int SNAT_FIRST_PORT = 1024;
+    /** Last SNAT port of the node. */
+    public static final int SNAT_LAST_PORT = 65535;
+    private static final long RESOLVE_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+
+    private final TandemConfig config;
+    private final EventLog log;
+    private final Deque<Runnable> undo = new ArrayDeque<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean running = true;
+
+    private RtNetlink netlink;
+    private RtNetlinkEvents events;
+    private RtNetlinkLink link;
+    private int localNetwork;
+    private int localPrefixLength;
+    private int gateway;
+    private CountersFile countersFile;
+    private SnapshotExchange exchange;
+    private WorkerGroup workers;
+    private long version;
+    private int nextHopEpoch;
+    private Map<Integer, Long> neighbourMacs = Map.of();
+    private boolean neighboursDirty;
+
+    private NodeAgent(final TandemConfig config, final EventLog log)
+    {
+        this.config = config;
+        this.log = log;
+    }
+
+    /**
+     * Brings a node up.
+     *
+     * @param config validated configuration.
+     * @param log    where events go.
+     * @return the running node.
+     * @throws IllegalStateException or {@link io.tandem.ffi.NativeException} naming what failed; whatever was set up
+     *                               before the failure has been taken down again.
+     */
+    public static NodeAgent start(final TandemConfig config, final EventLog log)
+    {
+        final NodeAgent agent = new NodeAgent(config, log);
+        try
+        {
+            agent.bringUp();
+            return agent;
+        }
+        catch (final RuntimeException ex)
+        {
+            agent.close();
+            throw ex;
+        }
+    }
+
+    private void bringUp()
+    {
+        if (!NativeSupport.isAvailable())
+        {
+            throw new IllegalStateException("cannot open packet sockets: " + NativeSupport.unavailabilityCause()
+                .getMessage());
+        }
+        if (config.node().workers() != 1)
+        {
+            throw new IllegalStateException("node.workers is " + config.node().workers() + ": more than one worker " +
+                "needs both directions of a connection steered to one worker, which this version does not do yet; " +
+                "use 1");
+        }
+        final String ifName = config.node().dataInterface();
+        netlink = RtNetlink.open();
+        undo.push(netlink::close);
+        // subscribe before reading the tables, so no change falls between the dump and the events
+        events = RtNetlinkEvents.open();
+        undo.push(events::close);
+        link = netlink.link(ifName);
+        if (!link.isUp())
+        {
+            throw new IllegalStateException("data interface " + ifName + " is down");
+        }
+        findLocalNetwork();
+        gateway = netlink.defaultGateway(link.index());
+
+        final DataInterfaceOffloads offloads = new DataInterfaceOffloads(ifName, List.of());
+        offloads.disable();
+        undo.push(offloads::restore);
+
+        final int counters = WorkerCounter.values().length * config.node().workers() + 16;
+        countersFile = CountersFile.create(config.node().countersFile(), counters);
+        undo.push(countersFile::close);
+
+        refreshNeighbours();
+        resolveMissingNeighbours();
+        exchange = new SnapshotExchange(buildSnapshot(), config.node().workers());
+
+        final NftIngressRule rule = new NftIngressRule(ifName);
+        rule.install(listenerKeys(), config.node().snatIp(), SNAT_FIRST_PORT, SNAT_LAST_PORT);
+        undo.push(rule::remove);
+
+        final int capacity = config.loadBalancer().plan().maxConnections();
+        workers = new WorkerGroup(
+            config.node().workers(),
+            i -> new WorkerContext().flowCapacity(capacity),
+            i -> new AfPacketPort(ifName, new PacketRingContext()),
+            exchange,
+            countersFile.manager(),
+            PortIdleStrategy::new,
+            t -> log.log("worker.error", "error", t.toString()),
+            SNAT_FIRST_PORT,
+            SNAT_LAST_PORT);
+        undo.push(workers::close);
+        workers.start();
+
+        for (final int address : serviceAddresses())
+        {
+            if (netlink.addAddressIfAbsent(link.index(), address, 32))
+            {
+                undo.push(() -> netlink.removeAddressIfPresent(link.index(), address, 32));
+                log.log("address.added", "address", Bytes.ipv4ToString(address) + "/32", "interface", ifName);
+            }
+        }
+        log.log("agent.ready", "interface", ifName, "mac", Bytes.macToString(link.mac()),
+            "vip", config.loadBalancer().externalAddress(), "snat", config.node().snatAddress(),
+            "listeners", config.loadBalancer().listeners().size(), "plan", config.loadBalancer().plan().id(),
+            "gateway", gateway == RtNetlink.NO_GATEWAY ? "none" : Bytes.ipv4ToString(gateway),
+            "counters", config.node().countersFile());
+    }
+
+    private void findLocalNetwork()
+    {
+        final Set<Integer> service = new LinkedHashSet<>(serviceAddresses());
+        for (final RtNetlinkAddress address : netlink.addresses(link.index()))
+        {
+            if (!service.contains(address.address()) && address.prefixLength() < 32)
+            {
+                localPrefixLength = address.prefixLength();
+                localNetwork = address.address();
+                return;
+            }
+        }
+        throw new IllegalStateException("data interface " + link.name() + " has no IPv4 address of its own (the " +
+            "node's address on the network of the targets and the gateway)");
+    }
+
+    private List<Integer> serviceAddresses()
+    {
+        return List.of(config.loadBalancer().externalIp(), config.node().snatIp());
+    }
+
+    private long[] listenerKeys()
+    {
+        final List<ListenerConfig> listeners = config.loadBalancer().listeners();
+        final long[] keys = new long[listeners.size()];
+        for (int i = 0; i < keys.length; i++)
+        {
+            keys[i] = ((long)config.loadBalancer().externalIp() << 16) | listeners.get(i).port();
+        }
+        return keys;
+    }
+
+    private ForwardingSnapshot buildSnapshot()
+    {
+        final NextHops.Builder hops = NextHops.builder().epoch(nextHopEpoch).localNetwork(localNetwork,
+            localPrefixLength);
+        neighbourMacs.forEach(hops::neighbour);
+        final Long gatewayMac = neighbourMacs.get(gateway);
+        if (gateway != RtNetlink.NO_GATEWAY && null != gatewayMac)
+        {
+            hops.gatewayMac(gatewayMac);
+        }
+        return SnapshotFactory.build(config, ++version, link.mac(), hops.build(), TargetHealth.ALL_HEALTHY);
+    }
+
+    /** Reads the neighbour table; bumps the next-hop epoch when any MAC changed. */
+    private boolean refreshNeighbours()
+    {
+        final Map<Integer, Long> macs = new HashMap<>();
+        for (final RtNetlinkNeighbour neighbour : netlink.neighbours(link.index()))
+        {
+            macs.put(neighbour.address(), neighbour.mac());
+        }
+        if (macs.equals(neighbourMacs))
+        {
+            return false;
+        }
+        neighbourMacs = Map.copyOf(macs);
+        nextHopEpoch++;
+        return true;
+    }
+
+    /** The targets on the local network and the gateway must be in the neighbour table; ask for those that are not. */
+    private void resolveMissingNeighbours()
+    {
+        final Set<Integer> wanted = new LinkedHashSet<>();
+        for (final TargetPoolConfig pool : config.loadBalancer().targetPools())
+        {
+            for (final TargetConfig target : pool.targets())
+            {
+                wanted.add(isLocal(target.ipv4()) ? target.ipv4() : gateway);
+            }
+        }
+        if (gateway != RtNetlink.NO_GATEWAY)
+        {
+            wanted.add(gateway);
+        }
+        wanted.remove(RtNetlink.NO_GATEWAY);
+        for (final int address : wanted)
+        {
+            if (!neighbourMacs.containsKey(address))
+            {
+                netlink.resolveNeighbour(link.index(), address);
+            }
+        }
+    }
+
+    private boolean isLocal(final int address)
+    {
+        final int mask = localPrefixLength == 0 ? 0 : -1 << (32 - localPrefixLength);
+        return (address & mask) == (localNetwork & mask);
+    }
+
+    /**
+     * Runs the control loop until {@link #requestStop()} or until {@code durationNs} has passed.
+     *
+     * @param durationNs how long to run; {@link Long#MAX_VALUE} for ever.
+     */
+    public void run(final long durationNs)
+    {
+        final long deadline = durationNs == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + durationNs;
+        long nextResolve = System.nanoTime() + RESOLVE_INTERVAL_NS;
+        final RtNetlinkEventListener listener = new RtNetlinkEventListener()
+        {
+            @Override
+            public void onLink(final RtNetlinkLink changed, final boolean removed)
+            {
+                if (changed.index() == link.index() && (removed || !changed.isUp()))
+                {
+                    log.log("interface.down", "interface", changed.name());
+                }
+            }
+
+            @Override
+            public void onAddress(final RtNetlinkAddress address, final boolean removed)
+            {
+            }
+
+            @Override
+            public void onNeighbour(final RtNetlinkNeighbour neighbour, final boolean removed)
+            {
+                if (neighbour.ifIndex() == link.index())
+                {
+                    neighboursDirty = true;
+                }
+            }
+
+            @Override
+            public void onOverrun()
+            {
+                neighboursDirty = true;
+            }
+        };
+        while (running && System.nanoTime() - deadline < 0)
+        {
+            if (events.awaitReadable(100))
+            {
+                events.pollEvents(listener);
+            }
+            if (neighboursDirty)
+            {
+                neighboursDirty = false;
+                if (refreshNeighbours())
+                {
+                    exchange.publish(buildSnapshot());
+                    log.log("nexthops.changed", "epoch", nextHopEpoch, "neighbours", neighbourMacs.size(),
+                        "snapshot", version);
+                }
+            }
+            if (System.nanoTime() - nextResolve >= 0)
+            {
+                nextResolve = System.nanoTime() + RESOLVE_INTERVAL_NS;
+                resolveMissingNeighbours();
+            }
+        }
+    }
+
+    /** Asks {@link #run} to return; any thread. */
+    public void requestStop()
+    {
+        running = false;
+    }
+
+    /**
+     * Waits until {@link #close()} has finished, for a shutdown hook that must not let the JVM exit before the
+     * rules and addresses are gone.
+     *
+     * @return true when it finished in time.
+     */
+    public boolean awaitClosed(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        return stopped.await(timeout, unit);
+    }
+
+    /** @return the snapshot version workers forward with. */
+    public long snapshotVersion()
+    {
+        return null == exchange ? 0 : exchange.current().version();
+    }
+
+    /** Takes everything down in reverse order of bringing it up. Idempotent. */
+    @Override
+    public void close()
+    {
+        running = false;
+        RuntimeException failure = null;
+        while (!undo.isEmpty())
+        {
+            try
+            {
+                undo.pop().run();
+            }
+            catch (final RuntimeException ex)
+            {
+                log.log("agent.cleanup.failed", "error", ex.getMessage());
+                failure = null == failure ? ex : failure;
+            }
+        }
+        if (stopped.getCount() > 0)
+        {
+            log.log("agent.stopped");
+        }
+        stopped.countDown();
+        if (null != failure)
+        {
+            throw failure;
+        }
+    }
+}
