@@ -29,7 +29,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * </ol>
  * Transmitter: {@code socket(AF_PACKET, SOCK_RAW, 0)}, PACKET_VERSION = TPACKET_V2, PACKET_QDISC_BYPASS = 1,
  * PACKET_LOSS = 1 (a malformed slot, e.g. longer than the MTU, is skipped instead of stopping the ring for good),
- * PACKET_TX_RING, mmap, bind with protocol 0 (so it receives nothing).
+ * SO_SNDBUFFORCE large enough for the whole ring (else a kick stops when the send buffer is full), PACKET_TX_RING,
+ * mmap, bind with protocol 0 (so it receives nothing).
  */
 public final class PacketSocket implements AutoCloseable
 {
@@ -60,6 +61,10 @@ public final class PacketSocket implements AutoCloseable
     public static final int PACKET_IGNORE_OUTGOING = 23;
     /** SOL_SOCKET option: read and clear the pending socket error. */
     public static final int SO_ERROR = 4;
+    /** SOL_SOCKET option: send buffer size, capped by net.core.wmem_max. */
+    public static final int SO_SNDBUF = 7;
+    /** SOL_SOCKET option: send buffer size, not capped; needs CAP_NET_ADMIN. */
+    public static final int SO_SNDBUFFORCE = 32;
 
     /** No fanout group. */
     public static final int NO_FANOUT = -1;
@@ -260,6 +265,15 @@ public final class PacketSocket implements AutoCloseable
                         "PACKET_QDISC_BYPASS=1", interfaceName);
                 }
                 setInt(errno, scratch, fd, LibC.SOL_PACKET, PACKET_LOSS, 1, "PACKET_LOSS=1", interfaceName);
+                // every slot in flight is charged to the send buffer: the default (about 200 KiB) would cut a kick
+                // of a full 2 MiB ring short. The kernel doubles the value; root may exceed wmem_max.
+                final int sendBuffer = (int)Math.min(Integer.MAX_VALUE / 2,
+                    (long)context.txFrameCount() * (context.txFrameSize() + 1024));
+                if (LibC.setsockoptInt(errno, scratch, fd, LibC.SOL_SOCKET, SO_SNDBUFFORCE, sendBuffer) < 0)
+                {
+                    setInt(errno, scratch, fd, LibC.SOL_SOCKET, SO_SNDBUF, sendBuffer, "SO_SNDBUF=" + sendBuffer,
+                        interfaceName);
+                }
 
                 final int blockCount = context.txFrameCount() / (context.txBlockSize() / context.txFrameSize());
                 scratch.fill((byte)0);

@@ -12,7 +12,7 @@ class PacketRingContextTest
     void shouldAcceptTheDefaults()
     {
         final PacketRingContext context = new PacketRingContext().conclude();
-        assertEquals(16L * 256 * 1024, (long)context.rxBlockCount() * context.rxBlockSize());
+        assertEquals(4L * 1024 * 1024, (long)context.rxBlockCount() * context.rxBlockSize());
         assertEquals(1024, context.txFrameCount());
         assertEquals(PacketSocket.NO_FANOUT, context.fanoutGroupId());
     }

@@ -46,7 +46,7 @@ class PacketSocketTest
             {
                 assertTrue(rx.isReceiver());
                 assertFalse(tx.isReceiver());
-                assertEquals(4L * 256 * 1024, rx.ring().length());
+                assertEquals(4L * PacketRingContext.DEFAULT_RX_BLOCK_SIZE, rx.ring().length());
                 assertEquals(256L * 2048, tx.ring().length());
                 assertTrue(rx.ring().isLocked(), "root may lock memory");
 
