@@ -1,0 +1,503 @@
+package io.tandem.dataplane.port;
+
+import io.tandem.ffi.Errno;
+import io.tandem.ffi.LibC;
+import io.tandem.ffi.PacketRing;
+import io.tandem.ffi.PacketRingContext;
+import io.tandem.ffi.PacketSocket;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static io.tandem.ffi.PacketRing.BLOCK_NUM_PKTS_OFFSET;
+import static io.tandem.ffi.PacketRing.BLOCK_OFFSET_TO_FIRST_PKT_OFFSET;
+import static io.tandem.ffi.PacketRing.BLOCK_STATUS_OFFSET;
+import static io.tandem.ffi.PacketRing.TP2_LEN_OFFSET;
+import static io.tandem.ffi.PacketRing.TP2_STATUS_OFFSET;
+import static io.tandem.ffi.PacketRing.TP3_LEN_OFFSET;
+import static io.tandem.ffi.PacketRing.TP3_MAC_OFFSET;
+import static io.tandem.ffi.PacketRing.TP3_NEXT_OFFSET_OFFSET;
+import static io.tandem.ffi.PacketRing.TP3_SNAPLEN_OFFSET;
+import static io.tandem.ffi.PacketRing.TP3_STATUS_OFFSET;
+import static io.tandem.ffi.PacketRing.TP_STATUS_COPY;
+import static io.tandem.ffi.PacketRing.TP_STATUS_CSUMNOTREADY;
+import static io.tandem.ffi.PacketRing.TP_STATUS_CSUM_VALID;
+import static io.tandem.ffi.PacketRing.TP_STATUS_KERNEL;
+import static io.tandem.ffi.PacketRing.TP_STATUS_SENDING;
+import static io.tandem.ffi.PacketRing.TP_STATUS_SEND_REQUEST;
+import static io.tandem.ffi.PacketRing.TP_STATUS_USER;
+import static io.tandem.ffi.PacketRing.TP_STATUS_WRONG_FORMAT;
+import static io.tandem.ffi.PacketRing.TX_DATA_OFFSET;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * A {@link PacketPort} on a Linux interface through two AF_PACKET rings: frames arrive in a TPACKET_V3 RX ring
+ * (every EtherType, before tc and nftables ingress, this host's own transmissions not included) and leave through a
+ * TPACKET_V2 TX ring that bypasses the qdisc layer and is kicked once per {@link #flush()}.
+ * <pre>
+ *   RX ring, one UnsafeBuffer over all of it            TX ring, fixed slots
+ *   +--------------------------------------------+      +------------------------------------+
+ *   | block 0: desc | hdr frame | hdr frame | .. |      | slot 0: tpacket2_hdr | frame (@32) |
+ *   | block 1: desc | hdr frame | ..             |      | slot 1: ...                        |
+ *   | ...      blocks go user → kernel in order  |      | ...     slots reused in order      |
+ *   +--------------------------------------------+      +------------------------------------+
+ * </pre>
+ * {@link #receive} walks the block the kernel handed over, frame by frame, hands each frame to the handler in place
+ * (the buffer is the whole ring, the offset that of the frame's Ethernet header), and gives the block back as soon
+ * as its last frame is handled; it stops at the limit mid-block and resumes there. Frames the ring holds only in
+ * part ({@code tp_snaplen < tp_len}, or TP_STATUS_COPY) are counted as truncated and not handed over.
+ * {@link #transmit} copies a frame into the next free slot; {@link #flush()} makes the kernel send what was queued.
+ * <p>
+ * Not thread-safe: one worker owns a port and calls {@link #receive}, {@link #transmit}, {@link #flush()} and
+ * {@link #awaitReceive} on its thread; those allocate nothing and never block (but {@code awaitReceive}, which blocks
+ * for at most its timeout). Counters are plain fields, exact on the worker's thread and approximate elsewhere; the
+ * kernel's statistics ({@link #kernelDrops()} and friends) may be read from one other thread at a time. Construct it
+ * on a thread inside the interface's network namespace.
+ */
+public final class AfPacketPort implements PacketPort
+{
+    private final PacketSocket rxSocket;
+    private final PacketSocket txSocket;
+    private final UnsafeBuffer rx;
+    private final UnsafeBuffer tx;
+    private final int rxBlockSize;
+    private final int rxBlockCount;
+    private final int txFrameSize;
+    private final int txFrameCount;
+    private final int txMaxFrameLength;
+
+    private final Arena arena;
+    private final MemorySegment errno;
+    private final MemorySegment pollFd;
+    private final MemorySegment socketError;
+    private final MemorySegment socketErrorLength;
+    private final MemorySegment statisticsErrno;
+    private final MemorySegment statistics;
+    private final MemorySegment statisticsLength;
+
+    private int rxBlock;
+    private int rxBlockOffset;
+    private boolean rxBlockHeld;
+    private int rxFramesLeft;
+    private int rxFrameOffset;
+
+    private int txFrame;
+    private int txQueued;
+
+    private long framesReceived;
+    private long bytesReceived;
+    private long framesTruncated;
+    private long blocksReleased;
+    private long framesTransmitted;
+    private long bytesTransmitted;
+    private long txFull;
+    private long txOversize;
+    private long txRejected;
+    private long txKicks;
+    private long txKickErrors;
+    private long pollCalls;
+    private long pollErrors;
+
+    private long kernelPackets;
+    private long kernelDrops;
+    private long kernelFreezes;
+    private boolean closed;
+
+    /**
+     * Opens a port with the default rings ({@link PacketRingContext}), no fanout.
+     *
+     * @param interfaceName e.g. {@code eth1}.
+     */
+    public AfPacketPort(final String interfaceName)
+    {
+        this(interfaceName, new PacketRingContext());
+    }
+
+    /**
+     * Opens a port: its RX socket (in the context's fanout group, if any) and its TX socket, both bound to
+     * {@code interfaceName}. Call on a thread inside the interface's network namespace.
+     *
+     * @param interfaceName e.g. {@code eth1}.
+     * @param context       ring geometry and fanout; concluded here.
+     * @throws io.tandem.ffi.NativeException naming the call, option and interface that failed.
+     */
+    public AfPacketPort(final String interfaceName, final PacketRingContext context)
+    {
+        context.conclude();
+        final PacketSocket receiver = PacketSocket.openReceiver(interfaceName, context);
+        final PacketSocket transmitter;
+        try
+        {
+            transmitter = PacketSocket.openTransmitter(interfaceName, context);
+        }
+        catch (final RuntimeException ex)
+        {
+            receiver.close();
+            throw ex;
+        }
+        this.rxSocket = receiver;
+        this.txSocket = transmitter;
+        final PacketRing rxRing = receiver.ring();
+        final PacketRing txRing = transmitter.ring();
+        this.rx = new UnsafeBuffer(rxRing.address(), rxRing.length());
+        this.tx = new UnsafeBuffer(txRing.address(), txRing.length());
+        this.rxBlockSize = rxRing.blockSize();
+        this.rxBlockCount = rxRing.blockCount();
+        this.txFrameSize = txRing.frameSize();
+        this.txFrameCount = txRing.frameCount();
+        this.txMaxFrameLength = txFrameSize - TX_DATA_OFFSET;
+
+        // shared: the worker polls with these, while another thread may read the kernel's statistics
+        this.arena = Arena.ofShared();
+        this.errno = LibC.allocateErrnoSegment(arena);
+        this.pollFd = arena.allocate(LibC.POLLFD_LENGTH, 8);
+        this.socketError = arena.allocate(JAVA_INT);
+        this.socketErrorLength = arena.allocate(JAVA_INT);
+        this.statisticsErrno = LibC.allocateErrnoSegment(arena);
+        this.statistics = arena.allocate(PacketSocket.TPACKET_STATS_V3_LENGTH, 4);
+        this.statisticsLength = arena.allocate(JAVA_INT);
+        pollFd.set(JAVA_INT, LibC.POLLFD_FD_OFFSET, receiver.fd());
+        pollFd.set(JAVA_SHORT, LibC.POLLFD_EVENTS_OFFSET, LibC.POLLIN);
+    }
+
+    @Override
+    public int receive(final FrameHandler handler, final int limit)
+    {
+        final UnsafeBuffer rx = this.rx;
+        int handed = 0;
+        int examined = 0;
+        while (examined < limit)
+        {
+            if (rxFramesLeft == 0)
+            {
+                if (rxBlockHeld)
+                {
+                    releaseBlock();
+                }
+                // acquire: num_pkts and the frames were written before the kernel set TP_STATUS_USER
+                if ((rx.getIntAcquire(rxBlockOffset + BLOCK_STATUS_OFFSET) & TP_STATUS_USER) == 0)
+                {
+                    break;
+                }
+                rxBlockHeld = true;
+                rxFramesLeft = rx.getInt(rxBlockOffset + BLOCK_NUM_PKTS_OFFSET);
+                rxFrameOffset = rxBlockOffset + rx.getInt(rxBlockOffset + BLOCK_OFFSET_TO_FIRST_PKT_OFFSET);
+                continue;
+            }
+
+            final int frame = rxFrameOffset;
+            final int status = rx.getInt(frame + TP3_STATUS_OFFSET);
+            final int snaplen = rx.getInt(frame + TP3_SNAPLEN_OFFSET);
+            final int length = rx.getInt(frame + TP3_LEN_OFFSET);
+            final int mac = rx.getShort(frame + TP3_MAC_OFFSET) & 0xFFFF;
+            // consumed before the handler runs: a handler that throws does not see the frame again
+            rxFrameOffset = frame + rx.getInt(frame + TP3_NEXT_OFFSET_OFFSET);
+            rxFramesLeft--;
+            examined++;
+
+            if ((status & TP_STATUS_COPY) != 0 || snaplen < length)
+            {
+                framesTruncated++;
+            }
+            else
+            {
+                handed++;
+                framesReceived++;
+                bytesReceived += snaplen;
+                handler.onFrame(rx, frame + mac, snaplen, frameFlags(status));
+            }
+            if (rxFramesLeft == 0)
+            {
+                // give the block back at once, so an idle worker holds none while it waits
+                releaseBlock();
+            }
+        }
+        return handed;
+    }
+
+    private static int frameFlags(final int status)
+    {
+        int flags = 0;
+        if ((status & TP_STATUS_CSUM_VALID) != 0)
+        {
+            flags |= FRAME_CHECKSUM_VERIFIED;
+        }
+        if ((status & TP_STATUS_CSUMNOTREADY) != 0)
+        {
+            flags |= FRAME_CHECKSUM_PARTIAL;
+        }
+        return flags;
+    }
+
+    private void releaseBlock()
+    {
+        // release: the kernel may overwrite the block only after we are done reading it
+        rx.putIntRelease(rxBlockOffset + BLOCK_STATUS_OFFSET, TP_STATUS_KERNEL);
+        rxBlockHeld = false;
+        blocksReleased++;
+        final int next = rxBlock + 1;
+        rxBlock = next == rxBlockCount ? 0 : next;
+        rxBlockOffset = rxBlock * rxBlockSize;
+    }
+
+    @Override
+    public boolean transmit(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length <= 0 || length > txMaxFrameLength)
+        {
+            txOversize++;
+            return false;
+        }
+        final UnsafeBuffer tx = this.tx;
+        final int slot = txFrame * txFrameSize;
+        // acquire: the kernel is done with the slot's bytes once it marks it available
+        int status = tx.getIntAcquire(slot + TP2_STATUS_OFFSET);
+        if ((status & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING)) != 0 && txQueued > 0)
+        {
+            // the ring is full of frames not kicked yet: kick now rather than drop
+            flush();
+            status = tx.getIntAcquire(slot + TP2_STATUS_OFFSET);
+        }
+        if ((status & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING)) != 0)
+        {
+            txFull++;
+            return false;
+        }
+        if ((status & TP_STATUS_WRONG_FORMAT) != 0)
+        {
+            txRejected++;
+        }
+        tx.putBytes(slot + TX_DATA_OFFSET, buffer, offset, length);
+        tx.putInt(slot + TP2_LEN_OFFSET, length);
+        tx.putIntRelease(slot + TP2_STATUS_OFFSET, TP_STATUS_SEND_REQUEST);
+        final int next = txFrame + 1;
+        txFrame = next == txFrameCount ? 0 : next;
+        txQueued++;
+        framesTransmitted++;
+        bytesTransmitted += length;
+        return true;
+    }
+
+    /**
+     * Kicks the TX ring once if anything was queued since the last flush. Slots the kernel could not take (device
+     * busy, send buffer full) stay queued and go with the next flush, or before the next {@link #awaitReceive} wait.
+     */
+    @Override
+    public void flush()
+    {
+        if (txQueued == 0)
+        {
+            return;
+        }
+        txKicks++;
+        if (txSocket.kick(errno) < 0)
+        {
+            txKickErrors++;
+        }
+        // the kernel sends slots in order and stops at the first it cannot: if the newest went, all went
+        final int newest = (txFrame == 0 ? txFrameCount : txFrame) - 1;
+        if ((tx.getIntAcquire(newest * txFrameSize + TP2_STATUS_OFFSET) & TP_STATUS_SEND_REQUEST) == 0)
+        {
+            txQueued = 0;
+        }
+    }
+
+    /**
+     * Waits in poll(2) until the RX ring has a block for user space, or {@code timeoutMs} passes; returns at once
+     * when the worker has frames in hand already. TPACKET_V3 wakes the poller when a block is handed over: when it
+     * fills or its timer ({@link PacketRingContext#rxBlockTimeoutMs()}) expires, so a lone frame wakes it after at
+     * most that long. Frames a previous kick left queued are kicked first.
+     */
+    @Override
+    public void awaitReceive(final int timeoutMs)
+    {
+        if (txQueued > 0)
+        {
+            flush();
+        }
+        if (rxFramesLeft > 0 || (rx.getIntAcquire(rxBlockOffset + BLOCK_STATUS_OFFSET) & TP_STATUS_USER) != 0)
+        {
+            return;
+        }
+        pollCalls++;
+        pollFd.set(JAVA_SHORT, LibC.POLLFD_REVENTS_OFFSET, (short)0);
+        final int result = LibC.poll(errno, pollFd, 1, timeoutMs);
+        if (result < 0)
+        {
+            if (result != -Errno.EINTR)
+            {
+                pollErrors++;
+            }
+        }
+        else if (result > 0 && (pollFd.get(JAVA_SHORT, LibC.POLLFD_REVENTS_OFFSET) & LibC.POLLERR) != 0)
+        {
+            // e.g. ENETDOWN: take the error, or poll would report it at once for ever
+            pollErrors++;
+            rxSocket.takeError(errno, socketError, socketErrorLength);
+        }
+    }
+
+    /** @return frames handed to handlers. */
+    public long framesReceived()
+    {
+        return framesReceived;
+    }
+
+    /** @return bytes of the frames handed to handlers. */
+    public long bytesReceived()
+    {
+        return bytesReceived;
+    }
+
+    /** @return frames the ring held only in part (longer than a block), dropped. */
+    public long framesTruncated()
+    {
+        return framesTruncated;
+    }
+
+    /** @return RX blocks given back to the kernel. */
+    public long blocksReleased()
+    {
+        return blocksReleased;
+    }
+
+    /** @return frames queued for transmission. */
+    public long framesTransmitted()
+    {
+        return framesTransmitted;
+    }
+
+    /** @return bytes of the frames queued for transmission. */
+    public long bytesTransmitted()
+    {
+        return bytesTransmitted;
+    }
+
+    /** @return frames refused because every TX slot was in use. */
+    public long txFull()
+    {
+        return txFull;
+    }
+
+    /** @return frames refused because they do not fit a TX slot ({@link #maxTransmitLength()}). */
+    public long txOversize()
+    {
+        return txOversize;
+    }
+
+    /** @return slots the kernel had refused (longer than the MTU, say) and skipped, seen when reused. */
+    public long txRejected()
+    {
+        return txRejected;
+    }
+
+    /** @return kicks of the TX ring (sendto calls). */
+    public long txKicks()
+    {
+        return txKicks;
+    }
+
+    /** @return kicks that failed (device busy or down); their frames went with a later kick, or were lost. */
+    public long txKickErrors()
+    {
+        return txKickErrors;
+    }
+
+    /** @return poll(2) calls made by {@link #awaitReceive}. */
+    public long pollCalls()
+    {
+        return pollCalls;
+    }
+
+    /** @return poll(2) failures and socket errors it reported. */
+    public long pollErrors()
+    {
+        return pollErrors;
+    }
+
+    /** @return the longest frame {@link #transmit} accepts. */
+    public int maxTransmitLength()
+    {
+        return txMaxFrameLength;
+    }
+
+    /** @return the RX socket. */
+    public PacketSocket receiver()
+    {
+        return rxSocket;
+    }
+
+    /** @return the TX socket. */
+    public PacketSocket transmitter()
+    {
+        return txSocket;
+    }
+
+    /**
+     * Reads the RX socket's PACKET_STATISTICS (which the kernel then resets) into this port's running totals.
+     * One thread at a time; allocation-free.
+     *
+     * @return 0, or -errno.
+     */
+    public int refreshKernelStatistics()
+    {
+        final int result = rxSocket.readStatistics(statisticsErrno, statistics, statisticsLength);
+        if (result == 0)
+        {
+            kernelPackets += Integer.toUnsignedLong(statistics.get(JAVA_INT, PacketSocket.STATS_PACKETS_OFFSET));
+            kernelDrops += Integer.toUnsignedLong(statistics.get(JAVA_INT, PacketSocket.STATS_DROPS_OFFSET));
+            kernelFreezes += Integer.toUnsignedLong(statistics.get(JAVA_INT, PacketSocket.STATS_FREEZE_Q_CNT_OFFSET));
+        }
+        return result;
+    }
+
+    /** @return frames the kernel offered the RX ring, dropped ones included (after a refresh). */
+    public long kernelPackets()
+    {
+        refreshKernelStatistics();
+        return kernelPackets;
+    }
+
+    /** @return frames the kernel dropped because the RX ring was full (after a refresh). */
+    public long kernelDrops()
+    {
+        refreshKernelStatistics();
+        return kernelDrops;
+    }
+
+    /** @return times the RX ring was full, every block in user space (after a refresh). */
+    public long kernelFreezes()
+    {
+        refreshKernelStatistics();
+        return kernelFreezes;
+    }
+
+    /** Closes both sockets and unmaps their rings. Idempotent; no other call may run or follow. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        try
+        {
+            rxSocket.close();
+        }
+        finally
+        {
+            txSocket.close();
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "AfPacketPort[" + rxSocket + ", " + txSocket + "]";
+    }
+}
