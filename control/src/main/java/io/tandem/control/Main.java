@@ -101,17 +101,22 @@ public final class Main implements Callable<Integer>
                 System.err.println("tandem agent: cannot start: " + ex.getMessage());
                 return EXIT_FAILURE;
             }
+            // On SIGTERM/SIGINT: let the control loop take everything down, then exit 0 for a clean stop (1 when the
+            // clean-up failed or timed out) instead of the JVM's 143, so scripts and systemd can tell the two apart.
             final Thread hook = new Thread(() ->
             {
                 node.requestStop();
+                boolean clean = false;
                 try
                 {
-                    node.awaitClosed(20, TimeUnit.SECONDS);
+                    clean = node.awaitClosed(20, TimeUnit.SECONDS) && node.closedCleanly();
                 }
                 catch (final InterruptedException ignore)
                 {
                     Thread.currentThread().interrupt();
                 }
+                System.out.flush();
+                Runtime.getRuntime().halt(clean ? 0 : EXIT_FAILURE);
             }, "tandem-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             try

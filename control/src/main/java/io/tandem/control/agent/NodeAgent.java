@@ -65,6 +65,7 @@ public final class NodeAgent implements AutoCloseable
     private final Deque<Runnable> undo = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
+    private volatile boolean closedCleanly;
 
     private RtNetlink netlink;
     private RtNetlinkEvents events;
@@ -356,6 +357,12 @@ public final class NodeAgent implements AutoCloseable
         return stopped.await(timeout, unit);
     }
 
+    /** @return true when {@link #close()} undid every step without an error. */
+    public boolean closedCleanly()
+    {
+        return closedCleanly;
+    }
+
     /** @return the snapshot version workers forward with. */
     public long snapshotVersion()
     {
@@ -382,7 +389,8 @@ public final class NodeAgent implements AutoCloseable
         }
         if (stopped.getCount() > 0)
         {
-            log.log("agent.stopped");
+            closedCleanly = null == failure;
+            log.log("agent.stopped", "clean", closedCleanly);
         }
         stopped.countDown();
         if (null != failure)

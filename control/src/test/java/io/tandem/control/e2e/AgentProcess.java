@@ -114,7 +114,9 @@ final class AgentProcess implements AutoCloseable
     /** Sends SIGTERM and waits up to 20 s for the agent to exit; @return its exit code. */
     int stop() throws InterruptedException
     {
-        process.destroy();
+        // ProcessHandle, not Process.destroy(): the latter also closes our end of the agent's output, and what the
+        // agent prints while it shuts down would be lost
+        process.toHandle().destroy();
         if (!process.waitFor(20, TimeUnit.SECONDS))
         {
             process.destroyForcibly();
@@ -127,7 +129,7 @@ final class AgentProcess implements AutoCloseable
     /** Sends SIGKILL: no cleanup runs. */
     void kill() throws InterruptedException
     {
-        process.destroyForcibly();
+        process.toHandle().destroyForcibly();
         process.waitFor(20, TimeUnit.SECONDS);
     }
 

@@ -1,0 +1,123 @@
+package io.tandem.control.demo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+
+/**
+ * The node configuration for a {@link Topology}: one listener on the VIP's port 80 forwarding to every target's
+ * HTTP server, with the knobs the demo and the end-to-end tests turn. Produces the JSON an operator would write.
+ */
+public final class DemoConfig
+{
+    private final Topology topology;
+    private String idleTimeout = "300s";
+    private boolean sourceIpPersistence;
+    private String plan = "p10";
+    private final List<String> allowedSourceRanges = new ArrayList<>();
+    private String countersFile = "/dev/shm/tandem-demo-counters";
+    private int targetPort = Topology.HTTP_PORT;
+    private int listenerPort = Topology.VIP_PORT;
+
+    /**
+     * @param topology whose node, VIP, SNAT address and targets to use.
+     */
+    public DemoConfig(final Topology topology)
+    {
+        this.topology = topology;
+    }
+
+    /** @param timeout the listener's idle timeout, e.g. {@code "4s"}. */
+    public DemoConfig idleTimeout(final String timeout)
+    {
+        this.idleTimeout = timeout;
+        return this;
+    }
+
+    /** @param on Maglev on the client's address instead of round robin. */
+    public DemoConfig sourceIpPersistence(final boolean on)
+    {
+        this.sourceIpPersistence = on;
+        return this;
+    }
+
+    /** @param planId e.g. {@code p10}. */
+    public DemoConfig plan(final String planId)
+    {
+        this.plan = planId;
+        return this;
+    }
+
+    /** @param cidr adds an allowed source range. */
+    public DemoConfig allow(final String cidr)
+    {
+        allowedSourceRanges.add(cidr);
+        return this;
+    }
+
+    /** @param path of the counters file. */
+    public DemoConfig countersFile(final String path)
+    {
+        this.countersFile = path;
+        return this;
+    }
+
+    /** @param port the targets' port, e.g. {@link Topology#ECHO_PORT}. */
+    public DemoConfig targetPort(final int port)
+    {
+        this.targetPort = port;
+        return this;
+    }
+
+    /** @param port the listener's port on the VIP. */
+    public DemoConfig listenerPort(final int port)
+    {
+        this.listenerPort = port;
+        return this;
+    }
+
+    /** @return the configuration file's text. */
+    public String json()
+    {
+        final StringJoiner targets = new StringJoiner(",\n");
+        for (int i = 1; i <= topology.targetCount(); i++)
+        {
+            targets.add("          { \"displayName\": \"target-" + i + "\", \"ip\": \"" + topology.target(i).address() +
+                "\" }");
+        }
+        final StringJoiner ranges = new StringJoiner(", ");
+        allowedSourceRanges.forEach(r -> ranges.add("\"" + r + "\""));
+        return """
+            {
+              "node": {
+                "dataInterface": "%s",
+                "snatAddress": "%s",
+                "workers": 1,
+                "countersFile": "%s"
+              },
+              "loadBalancer": {
+                "name": "demo",
+                "externalAddress": "%s",
+                "planId": "%s",
+                "listeners": [
+                  { "displayName": "http", "port": %d, "protocol": "PROTOCOL_TCP", "targetPool": "web",
+                    "tcp": { "idleTimeout": "%s" } }
+                ],
+                "targetPools": [
+                  {
+                    "name": "web",
+                    "targetPort": %d,
+                    "sessionPersistence": { "useSourceIpAddress": %s },
+                    "targets": [
+            %s
+                    ]
+                  }
+                ]%s
+              }
+            }
+            """.formatted(topology.nodeInterface(), topology.snatAddress(), countersFile, topology.vip(), plan,
+            listenerPort, idleTimeout, targetPort, sourceIpPersistence, targets,
+            allowedSourceRanges.isEmpty() ? "" : ",\n    \"options\": { \"accessControl\": { \"allowedSourceRanges\": [" +
+                ranges + "] } }");
+    }
+}
