@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * The memory of one PACKET_MMAP ring, shared with the kernel, and the layouts of the records in it. An RX ring
@@ -277,7 +278,7 @@ public final class PacketRing
     /** Reads a plain unsigned short (tp_mac, tp_net). */
     public int getUnsignedShort(final long offset)
     {
-        return Short.toUnsignedInt(memory.get(java.lang.foreign.ValueLayout.JAVA_SHORT, offset));
+        return Short.toUnsignedInt(memory.get(JAVA_SHORT, offset));
     }
 
     /** Writes a plain int (tp_len of a slot before its release). */
