@@ -44,8 +44,8 @@ import java.util.concurrent.TimeUnit;
  * data plane attracts traffic: offloads off, counters file, ingress rule (from here the kernel no longer answers the
  * listeners' segments), workers running, and only then the VIP and SNAT addresses (from here ARP draws traffic).
  * Every step registers its undo; {@link #close()} runs them in reverse, so a failure half-way leaves nothing behind
- * and a clean stop removes every rule and address the agent added (and only those: an address the interface had
- * already is left alone).
+ * and a clean stop removes every rule and address the agent added. The VIP and the SNAT address belong to the
+ * balancer: they are removed on stop even when they were there before (left by an agent that was killed).
  * <p>
  * While running, {@link #run} follows the kernel's neighbour table over rtnetlink events and publishes a new
  * snapshot when a next hop changes, and asks the kernel to resolve targets and the gateway it does not know yet.
@@ -168,13 +168,14 @@ public final class NodeAgent implements AutoCloseable
         undo.push(workers::close);
         workers.start();
 
+        // The VIP and the SNAT address are the balancer's: removed on stop even when an agent that was killed left
+        // them behind (the pair's election moves them between nodes the same way).
         for (final int address : serviceAddresses())
         {
-            if (netlink.addAddressIfAbsent(link.index(), address, 32))
-            {
-                undo.push(() -> netlink.removeAddressIfPresent(link.index(), address, 32));
-                log.log("address.added", "address", Bytes.ipv4ToString(address) + "/32", "interface", ifName);
-            }
+            final boolean added = netlink.addAddressIfAbsent(link.index(), address, 32);
+            undo.push(() -> netlink.removeAddressIfPresent(link.index(), address, 32));
+            log.log(added ? "address.added" : "address.taken-over", "address", Bytes.ipv4ToString(address) + "/32",
+                "interface", ifName);
         }
         log.log("agent.ready", "interface", ifName, "mac", Bytes.macToString(link.mac()),
             "vip", config.loadBalancer().externalAddress(), "snat", config.node().snatAddress(),

@@ -147,12 +147,18 @@ final class TargetServerScript
 
 
         class Echo(socketserver.BaseRequestHandler):
+            # one line per connection when it ends, so tests see how: 'echo-end eof PEER' or 'echo-end reset PEER'
             def handle(self):
-                while True:
-                    data = self.request.recv(CHUNK)
-                    if not data:
-                        return
-                    self.request.sendall(data)
+                peer = self.client_address[0] + ':' + str(self.client_address[1])
+                try:
+                    while True:
+                        data = self.request.recv(CHUNK)
+                        if not data:
+                            print('echo-end eof', peer, flush=True)
+                            return
+                        self.request.sendall(data)
+                except ConnectionResetError:
+                    print('echo-end reset', peer, flush=True)
 
 
         class EchoServer(socketserver.ThreadingTCPServer):

@@ -746,6 +746,17 @@ public final class Topology implements AutoCloseable
         }
     }
 
+    /**
+     * @param i target number, from 1.
+     * @return what target {@code i}'s echo server printed: one {@code echo-end eof|reset PEER} line per connection
+     * that ended; empty when it does not run.
+     */
+    public synchronized String echoServerOutput(final int i)
+    {
+        final ServerProcess server = echoServers.get(i);
+        return null == server ? "" : server.output();
+    }
+
     /** Ends target {@code i}'s TCP echo server. */
     public void stopEchoServer(final int i)
     {

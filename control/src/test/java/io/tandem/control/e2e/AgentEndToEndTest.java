@@ -9,13 +9,25 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.tandem.control.demo.HttpProbe;
+import jdk.net.ExtendedSocketOptions;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,7 +75,7 @@ class AgentEndToEndTest
         topology = Topology.build();
         startAgent(new DemoConfig(topology));
 
-        final DemoTraffic.Result result = DemoTraffic.toVip(topology, 300, Duration.ofSeconds(60));
+        final DemoTraffic.Result result = DemoTraffic.toVip(topology, 300, Duration.ofSeconds(50));
         System.out.println(result.table());
         assertEquals(300, result.succeeded(), result.toString());
         final Map<String, Integer> counts = result.counts();
@@ -83,5 +95,187 @@ class AgentEndToEndTest
         assertTrue(!addresses.contains(topology.vip()) && !addresses.contains(topology.snatAddress()),
             "addresses removed: " + addresses);
         assertTrue(!topology.node().exec("nft", "list", "tables").contains("tandem"), "rule removed");
+    }
+
+    @Test
+    void shouldKeepEveryConnectionOfAClientOnOneTargetAndSpreadClientsWithMaglev() throws Exception
+    {
+        topology = Topology.build(new Topology.Context().clients(2).addressesPerClient(4));
+        startAgent(new DemoConfig(topology).sourceIpPersistence(true));
+
+        final Set<String> targetsUsed = new HashSet<>();
+        for (int client = 1; client <= topology.clientCount(); client++)
+        {
+            for (final String source : topology.client(client).addresses())
+            {
+                final Set<String> answers = new HashSet<>();
+                for (int i = 0; i < 8; i++)
+                {
+                    answers.add(topology.httpGet(client, source, topology.vipUrl()));
+                }
+                assertEquals(1, answers.size(), source + " went to " + answers);
+                targetsUsed.addAll(answers);
+            }
+        }
+        assertTrue(targetsUsed.size() >= 2, "8 client addresses spread over the targets: " + targetsUsed);
+    }
+
+    @Test
+    void shouldCarryTensOfMegabytesIntactInBothDirections() throws Exception
+    {
+        topology = Topology.build();
+        startAgent(new DemoConfig(topology));
+        final int n = 40_000_000;
+
+        final HttpProbe.Response download = topology.download(1, topology.vipUrl() + "bytes?n=" + n + "&seed=11",
+            Duration.ofSeconds(50));
+        assertEquals(n, download.bodyLength());
+        assertEquals(download.header("X-Sha256"), download.bodySha256());
+
+        final HttpProbe.Response upload = topology.upload(1, topology.vipUrl(), n, Duration.ofSeconds(50));
+        assertEquals(upload.requestBodySha256() + "\n", upload.bodyText());
+        try (CountersFile file = counters())
+        {
+            assertEquals(0, file.total("drop_tx_full"));
+        }
+    }
+
+    /** An echo connection through the VIP, read timeout 20 s. */
+    private Socket echoConnection() throws IOException
+    {
+        final Socket socket = topology.connect(1, topology.vip(), Topology.VIP_PORT, Duration.ofSeconds(5));
+        socket.setSoTimeout(20_000);
+        return socket;
+    }
+
+    private static void roundTrip(final Socket socket, final byte value) throws IOException
+    {
+        socket.getOutputStream().write(value);
+        assertEquals(value, socket.getInputStream().read());
+    }
+
+    /** @return how long until the connection's read returned -1 (an orderly close, not a reset). */
+    private static long millisUntilEof(final Socket socket, final long startNs) throws IOException
+    {
+        assertEquals(-1, socket.getInputStream().read(), "orderly end of stream");
+        return (System.nanoTime() - startNs) / 1_000_000;
+    }
+
+    private String echoEnds()
+    {
+        final StringBuilder all = new StringBuilder();
+        for (int i = 1; i <= topology.targetCount(); i++)
+        {
+            all.append(topology.echoServerOutput(i));
+        }
+        return all.toString();
+    }
+
+    /** Waits until the targets saw {@code count} connections from the balancer end the given way. */
+    private void awaitEchoEnds(final String kind, final int count) throws InterruptedException
+    {
+        // only connections through the balancer: they come from the SNAT address (the topology's own readiness
+        // probes come from the targets themselves)
+        final String marker = "echo-end " + kind + " " + topology.snatAddress() + ":";
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && echoEnds().split(marker, -1).length - 1 < count)
+        {
+            Thread.sleep(50);
+        }
+        assertEquals(count, echoEnds().split(marker, -1).length - 1, echoEnds());
+    }
+
+    @Test
+    void shouldCloseIdleConnectionsWithAnOrderlyEofOnBothEndsUnlessDataFlows() throws Exception
+    {
+        topology = Topology.build(new Topology.Context().echoServers(true));
+        startAgent(new DemoConfig(topology).idleTimeout("3s").targetPort(Topology.ECHO_PORT));
+
+        // quiet: both ends see an orderly end of stream after about the idle timeout
+        try (Socket quiet = echoConnection())
+        {
+            roundTrip(quiet, (byte)1);
+            final long waited = millisUntilEof(quiet, System.nanoTime());
+            assertTrue(waited >= 2500 && waited < 6000, "closed after " + waited + " ms");
+        }
+        awaitEchoEnds("eof", 1);
+
+        // data every second keeps it open well past the timeout; when it stops, the timeout runs again
+        try (Socket busy = echoConnection())
+        {
+            for (int i = 0; i < 7; i++)
+            {
+                roundTrip(busy, (byte)i);
+                Thread.sleep(1000);
+            }
+            final long waited = millisUntilEof(busy, System.nanoTime());
+            assertTrue(waited >= 1500 && waited < 6000, "closed " + waited + " ms after the last data");
+        }
+        awaitEchoEnds("eof", 2);
+
+        // TCP keepalives every second carry no data: they do not keep it open
+        try (Socket keepalive = echoConnection())
+        {
+            keepalive.setKeepAlive(true);
+            keepalive.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, 1);
+            keepalive.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, 1);
+            keepalive.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, 10);
+            roundTrip(keepalive, (byte)9);
+            final long waited = millisUntilEof(keepalive, System.nanoTime());
+            assertTrue(waited >= 2500 && waited < 6000, "closed after " + waited + " ms despite keepalives");
+        }
+        awaitEchoEnds("eof", 3);
+        assertTrue(!echoEnds().contains("echo-end reset"), echoEnds());
+        try (CountersFile file = counters())
+        {
+            assertEquals(3, file.total("connections_idle_timeout"));
+            assertEquals(6, file.total("tx_fin_idle_timeout"));
+        }
+    }
+
+    @Test
+    void shouldResetAConnectionTheBalancerDoesNotKnowAfterARestart() throws Exception
+    {
+        topology = Topology.build(new Topology.Context().echoServers(true));
+        final DemoConfig config = new DemoConfig(topology).targetPort(Topology.ECHO_PORT);
+        startAgent(config);
+        try (Socket socket = echoConnection())
+        {
+            roundTrip(socket, (byte)1);
+            agent.kill();
+            startAgent(config);
+
+            final OutputStream out = socket.getOutputStream();
+            final InputStream in = socket.getInputStream();
+            out.write(2);
+            final SocketException reset = assertThrows(SocketException.class, () ->
+            {
+                in.read();
+                out.write(3);
+                in.read();
+            });
+            assertTrue(reset.getMessage().contains("reset"), reset.getMessage());
+        }
+        try (CountersFile file = counters())
+        {
+            assertTrue(file.total("tx_rst_untracked") >= 1);
+        }
+    }
+
+    @Test
+    void shouldLetNothingThroughFromOutsideTheAllowedSourceRanges() throws Exception
+    {
+        topology = Topology.build(new Topology.Context().addressesPerClient(2));
+        final String allowed = topology.client(1).addresses().get(1);
+        final String denied = topology.client(1).addresses().get(0);
+        startAgent(new DemoConfig(topology).allow(allowed + "/32"));
+
+        assertTrue(topology.httpGet(1, allowed, topology.vipUrl()).startsWith("target-"));
+        assertThrows(RuntimeException.class, () -> topology.httpGet(1, denied, topology.vipUrl()));
+        try (CountersFile file = counters())
+        {
+            assertTrue(file.total("drop_acl") >= 1, "the SYN was dropped by the ACL");
+            assertEquals(0, file.total("tx_rst_refused"), "silently");
+        }
     }
 }

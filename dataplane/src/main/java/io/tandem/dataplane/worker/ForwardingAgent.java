@@ -537,7 +537,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             if (firstFromTarget && (tcpFlags & (SYN | ACK)) == (SYN | ACK))
             {
                 newState = TcpState.SYN_RECEIVED;
-                records.putLong(base + EXPIRES_NS_OFFSET, nowNs + timeouts.synReceivedNs());
+                expireAfter(recordIndex, base, nowNs + timeouts.synReceivedNs());
             }
         }
         else if (TcpState.SYN_RECEIVED == state)
@@ -546,7 +546,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
                 Seq.atOrAfter(ack, records.getInt(base + TARGET_SEQ_NEXT_OFFSET)))
             {
                 newState = TcpState.ESTABLISHED;
-                records.putLong(base + EXPIRES_NS_OFFSET, nowNs + records.getLong(base + IDLE_TIMEOUT_NS_OFFSET));
+                expireAfter(recordIndex, base, nowNs + records.getLong(base + IDLE_TIMEOUT_NS_OFFSET));
             }
         }
         else if (newPayload && TcpState.isIdleTimed(state))
@@ -591,6 +591,22 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     {
         records.putLong(base + EXPIRES_NS_OFFSET, expiresNs);
         wheel.schedule(recordIndex, expiresNs);
+    }
+
+    /**
+     * Moves a deadline: a later one is one store, which the wheel finds when it reaches the record's slot; an earlier
+     * one (a listener's idle timeout shorter than the handshake's) must move the record to an earlier slot.
+     */
+    private void expireAfter(final int recordIndex, final int base, final long expiresNs)
+    {
+        if (expiresNs < records.getLong(base + EXPIRES_NS_OFFSET))
+        {
+            expireAt(recordIndex, base, expiresNs);
+        }
+        else
+        {
+            records.putLong(base + EXPIRES_NS_OFFSET, expiresNs);
+        }
     }
 
     /**

@@ -195,6 +195,24 @@ class ForwardingAgentGoldenTest
     }
 
     @Test
+    void shouldExpireAnIdleTimeoutShorterThanTheHandshakeTimeoutOnTime()
+    {
+        h = new WorkerHarness(ForwardingSnapshot.builder().version(1).nodeMac(NODE_MAC).snatIp(ip(SNAT))
+            .nextHops(nextHops(1, TARGET_MACS))
+            .pool("web", TARGET_PORT, new int[]{ip(TARGETS[0]), ip(TARGETS[1]), ip(TARGETS[2])},
+                new boolean[]{true, true, true}, false)
+            .listener("http", ip(VIP), VIP_PORT, "web", TimeUnit.SECONDS.toNanos(3))
+            .build());
+        handshake(CLIENT, CLIENT_PORT);
+
+        h.advance(2900, TimeUnit.MILLISECONDS);
+        assertEquals(0, h.count(WorkerCounter.CONNECTIONS_IDLE_TIMEOUT));
+        h.advance(200, TimeUnit.MILLISECONDS);
+        assertEquals(1, h.count(WorkerCounter.CONNECTIONS_IDLE_TIMEOUT), "3 s, not the 10 s of the SYN timeout");
+        assertEquals(2, h.transmitted().size());
+    }
+
+    @Test
     void shouldRestartIdleTimerOnlyForNewPayload()
     {
         final int snatPort = handshake(CLIENT, CLIENT_PORT);
