@@ -154,7 +154,7 @@ public final class NodeAgent implements AutoCloseable
         rule.install(listenerKeys(), config.node().snatIp(), SNAT_FIRST_PORT, SNAT_LAST_PORT);
         undo.push(rule::remove);
 
-        final int capacity = config.loadBalancer().plan().maxConnections();
+        final int capacity = config.node().connectionLimit(config.loadBalancer().plan().maxConnections());
         workers = new WorkerGroup(
             config.node().workers(),
             i -> new WorkerContext().flowCapacity(capacity),

@@ -75,7 +75,7 @@ public final class ConfigReader
     // The fields each object may have, in the spec's order; the message for an unknown field lists them.
     private static final List<String> FILE_FIELDS = List.of("node", "loadBalancer");
     private static final List<String> NODE_FIELDS = List.of(
-        "dataInterface", "snatAddress", "workers", "adminSocket", "stateDirectory", "countersFile");
+        "dataInterface", "snatAddress", "workers", "adminSocket", "stateDirectory", "countersFile", "maxConnections");
     private static final List<String> LOAD_BALANCER_FIELDS = List.of(
         "disableTargetSecurityGroupAssignment", "errors", "externalAddress", "labels", "listeners",
         "loadBalancerSecurityGroup", "name", "networks", "options", "planId", "privateAddress", "region", "status",
@@ -231,12 +231,14 @@ public final class ConfigReader
             final Path adminSocket = absolutePath(o, "adminSocket", path, NodeConfig.DEFAULT_ADMIN_SOCKET);
             final Path stateDirectory = absolutePath(o, "stateDirectory", path, NodeConfig.DEFAULT_STATE_DIRECTORY);
             final Path countersFile = absolutePath(o, "countersFile", path, NodeConfig.DEFAULT_COUNTERS_FILE);
+            final Integer maxConnections = integer(o, "maxConnections", path, 1, Plan.P1500.maxConnections());
             if (violations.size() != before)
             {
                 return null;
             }
             return new NodeConfig(dataInterface, snatAddress,
-                null == workers ? NodeConfig.DEFAULT_WORKERS : workers, adminSocket, stateDirectory, countersFile);
+                null == workers ? NodeConfig.DEFAULT_WORKERS : workers, adminSocket, stateDirectory, countersFile,
+                null == maxConnections ? NodeConfig.NO_LIMIT : maxConnections);
         }
 
         private String interfaceName(final String name, final String path)

@@ -77,13 +77,17 @@ public final class ConfigWriter
     {
         final ObjectNode root = NODES.objectNode();
         final NodeConfig node = config.node();
-        root.putObject("node")
+        final ObjectNode nodeTree = root.putObject("node")
             .put("dataInterface", node.dataInterface())
             .put("snatAddress", node.snatAddress())
             .put("workers", node.workers())
             .put("adminSocket", node.adminSocket().toString())
             .put("stateDirectory", node.stateDirectory().toString())
             .put("countersFile", node.countersFile().toString());
+        if (node.maxConnections() != NodeConfig.NO_LIMIT)
+        {
+            nodeTree.put("maxConnections", node.maxConnections());
+        }
         root.set("loadBalancer", toTree(config.loadBalancer()));
         return root;
     }

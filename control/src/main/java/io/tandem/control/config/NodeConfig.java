@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param adminSocket    absolute path of the admin socket.
  * @param stateDirectory absolute path of the directory the agent persists its state in.
  * @param countersFile   absolute path of the memory-mapped counters file.
+ * @param maxConnections the node's own cap on concurrent connections, {@link #NO_LIMIT} for none; the plan's cap
+ *                       applies whenever it is the lower (see {@link #connectionLimit(int)}).
  */
 public record NodeConfig(
     String dataInterface,
@@ -22,8 +24,12 @@ public record NodeConfig(
     int workers,
     Path adminSocket,
     Path stateDirectory,
-    Path countersFile)
+    Path countersFile,
+    int maxConnections)
 {
+    /** {@link #maxConnections()} when the node sets no cap of its own. */
+    public static final int NO_LIMIT = 0;
+
     /** Fewest workers. */
     public static final int MIN_WORKERS = 1;
     /** Most workers. */
@@ -44,6 +50,7 @@ public record NodeConfig(
      * @param adminSocket    path of the admin socket.
      * @param stateDirectory path of the state directory.
      * @param countersFile   path of the counters file.
+     * @param maxConnections the node's own cap, or {@link #NO_LIMIT}.
      */
     public NodeConfig
     {
@@ -52,6 +59,29 @@ public record NodeConfig(
         Objects.requireNonNull(adminSocket, "adminSocket");
         Objects.requireNonNull(stateDirectory, "stateDirectory");
         Objects.requireNonNull(countersFile, "countersFile");
+    }
+
+    /**
+     * A node without a cap of its own, as most files describe it.
+     */
+    public NodeConfig(
+        final String dataInterface,
+        final String snatAddress,
+        final int workers,
+        final Path adminSocket,
+        final Path stateDirectory,
+        final Path countersFile)
+    {
+        this(dataInterface, snatAddress, workers, adminSocket, stateDirectory, countersFile, NO_LIMIT);
+    }
+
+    /**
+     * @param planMaxConnections the load balancer's plan's cap.
+     * @return the cap in force: the lower of the plan's and the node's own.
+     */
+    public int connectionLimit(final int planMaxConnections)
+    {
+        return maxConnections == NO_LIMIT ? planMaxConnections : Math.min(maxConnections, planMaxConnections);
     }
 
     /** @return the SNAT address as an int, as {@link Bytes#parseIpv4(String)} reads it. */

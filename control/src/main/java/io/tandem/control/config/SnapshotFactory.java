@@ -32,7 +32,10 @@ public final class SnapshotFactory
         final NextHops nextHops,
         final TargetHealth health)
     {
-        return build(config.loadBalancer(), version, nodeMac, config.node().snatIp(), nextHops, health);
+        final ForwardingSnapshot.Builder builder = builder(config.loadBalancer(), version, nodeMac,
+            config.node().snatIp(), nextHops, health);
+        builder.maxConnections(config.node().connectionLimit(config.loadBalancer().plan().maxConnections()));
+        return builder.build();
     }
 
     /**
@@ -46,6 +49,17 @@ public final class SnapshotFactory
      * @throws IllegalArgumentException when the load balancer breaks a rule that {@link ConfigReader} enforces.
      */
     public static ForwardingSnapshot build(
+        final LoadBalancerConfig lb,
+        final long version,
+        final long nodeMac,
+        final int snatIp,
+        final NextHops nextHops,
+        final TargetHealth health)
+    {
+        return builder(lb, version, nodeMac, snatIp, nextHops, health).build();
+    }
+
+    private static ForwardingSnapshot.Builder builder(
         final LoadBalancerConfig lb,
         final long version,
         final long nodeMac,
@@ -78,6 +92,6 @@ public final class SnapshotFactory
             builder.listener(listener.name(), vip, listener.port(), listener.targetPool(),
                 listener.idleTimeout().toNanos(), allowedCidrs);
         }
-        return builder.build();
+        return builder;
     }
 }

@@ -18,6 +18,7 @@ public final class DemoConfig
     private String countersFile = "/dev/shm/tandem-demo-counters";
     private int targetPort = Topology.HTTP_PORT;
     private int listenerPort = Topology.VIP_PORT;
+    private int maxConnections;
 
     /**
      * @param topology whose node, VIP, SNAT address and targets to use.
@@ -69,6 +70,13 @@ public final class DemoConfig
         return this;
     }
 
+    /** @param max the node's own connection cap (below the plan's), 0 for none. */
+    public DemoConfig maxConnections(final int max)
+    {
+        this.maxConnections = max;
+        return this;
+    }
+
     /** @param port the listener's port on the VIP. */
     public DemoConfig listenerPort(final int port)
     {
@@ -92,7 +100,7 @@ public final class DemoConfig
               "node": {
                 "dataInterface": "%s",
                 "snatAddress": "%s",
-                "workers": 1,
+                "workers": 1,%s
                 "countersFile": "%s"
               },
               "loadBalancer": {
@@ -115,7 +123,8 @@ public final class DemoConfig
                 ]%s
               }
             }
-            """.formatted(topology.nodeInterface(), topology.snatAddress(), countersFile, topology.vip(), plan,
+            """.formatted(topology.nodeInterface(), topology.snatAddress(),
+            maxConnections == 0 ? "" : "\n    \"maxConnections\": " + maxConnections + ",", countersFile, topology.vip(), plan,
             listenerPort, idleTimeout, targetPort, sourceIpPersistence, targets,
             allowedSourceRanges.isEmpty() ? "" : ",\n    \"options\": { \"accessControl\": { \"allowedSourceRanges\": [" +
                 ranges + "] } }");

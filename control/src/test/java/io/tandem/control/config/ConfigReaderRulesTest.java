@@ -77,6 +77,9 @@ class ConfigReaderRulesTest
             refuse("/node/snatAddress", "\"127.0.0.1\"", "node.snatAddress", UNICAST + ", got \"127.0.0.1\""),
             refuse("/node/snatAddress", "3322", "node.snatAddress", "must be a string, got 3322"),
             refuse("/node/workers", "0", "node.workers", "must be from 1 to 64, got 0"),
+            refuse("/node/maxConnections", "0", "node.maxConnections", "must be from 1 to 1500000, got 0"),
+            refuse("/node/maxConnections", "1500001", "node.maxConnections",
+                "must be from 1 to 1500000, got 1500001"),
             refuse("/node/workers", "65", "node.workers", "must be from 1 to 64, got 65"),
             refuse("/node/workers", "1.5", "node.workers", "must be an integer, got 1.5"),
             refuse("/node/workers", "\"2\"", "node.workers", "must be an integer, got \"2\""),
@@ -346,9 +349,9 @@ class ConfigReaderRulesTest
         return Stream.of(
             refuse("/nodes", "{}", "nodes", unknown + "the configuration file has: node, loadBalancer"),
             refuse("/node/worker", "2", "node.worker", unknown + "the node section has: dataInterface, " +
-                "snatAddress, workers, adminSocket, stateDirectory, countersFile"),
+                "snatAddress, workers, adminSocket, stateDirectory, countersFile, maxConnections"),
             refuse("/node/data interface", "\"eth1\"", "node[\"data interface\"]", unknown + "the node section " +
-                "has: dataInterface, snatAddress, workers, adminSocket, stateDirectory, countersFile"),
+                "has: dataInterface, snatAddress, workers, adminSocket, stateDirectory, countersFile, maxConnections"),
             refuse(LB + "/listener", "[]", "loadBalancer.listener", unknown + "LoadBalancer has: " +
                 "disableTargetSecurityGroupAssignment, errors, externalAddress, labels, listeners, " +
                 "loadBalancerSecurityGroup, name, networks, options, planId, privateAddress, region, status, " +

@@ -278,4 +278,42 @@ class AgentEndToEndTest
             assertEquals(0, file.total("tx_rst_refused"), "silently");
         }
     }
+
+    @Test
+    void shouldRefuseConnectionsBeyondTheCapWithAResetAndKeepTheAdmittedOnes() throws Exception
+    {
+        topology = Topology.build(new Topology.Context().echoServers(true));
+        startAgent(new DemoConfig(topology).targetPort(Topology.ECHO_PORT).maxConnections(3));
+
+        final Socket[] admitted = new Socket[3];
+        try
+        {
+            for (int i = 0; i < admitted.length; i++)
+            {
+                admitted[i] = echoConnection();
+                roundTrip(admitted[i], (byte)i);
+            }
+            final IOException refused = assertThrows(IOException.class, this::echoConnection);
+            assertTrue(refused.getMessage().contains("refused"), "an RST answers the SYN: " + refused.getMessage());
+            for (int i = 0; i < admitted.length; i++)
+            {
+                roundTrip(admitted[i], (byte)(10 + i));
+            }
+        }
+        finally
+        {
+            for (final Socket socket : admitted)
+            {
+                if (null != socket)
+                {
+                    socket.close();
+                }
+            }
+        }
+        try (CountersFile file = counters())
+        {
+            assertEquals(1, file.total("refused_plan_cap"));
+            assertEquals(1, file.total("tx_rst_refused"));
+        }
+    }
 }
