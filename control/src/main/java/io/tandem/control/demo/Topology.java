@@ -346,7 +346,10 @@ public final class Topology implements AutoCloseable
         Runtime.getRuntime().addShutdownHook(shutdownHook);
 
         router = newNamespace("rtr");
-        sysctl(router, "net.ipv4.ip_forward=1");
+        // the bridges are plain switches: with br_netfilter's defaults a bridge would check IPv4 headers and drop
+        // malformed frames before they reach the node, and the data plane's handling of them could not be seen
+        sysctl(router, "net.ipv4.ip_forward=1", "net.bridge.bridge-nf-call-iptables=0",
+            "net.bridge.bridge-nf-call-arptables=0");
         bridge(LAN_BRIDGE, GATEWAY + "/" + LAN_PREFIX_LENGTH);
         bridge(CLIENT_BRIDGE, CLIENT_GATEWAY + "/24");
         step("router");

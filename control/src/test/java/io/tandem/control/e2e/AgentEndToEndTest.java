@@ -316,4 +316,55 @@ class AgentEndToEndTest
             assertEquals(1, file.total("tx_rst_refused"));
         }
     }
+
+    @Test
+    void shouldCountAndDropBadFramesOnTheWireAndForwardGoodTrafficAfter() throws Exception
+    {
+        topology = Topology.build();
+        startAgent(new DemoConfig(topology));
+        final String ready = agent.awaitLine("agent.ready", 1, TimeUnit.SECONDS);
+        final String nodeMac = ready.replaceAll(".* mac=(\\S+).*", "$1");
+        final Topology.Host sender = topology.target(1);
+        final String targetMac = sender.ip("-o", "link", "show", sender.interfaceName())
+            .replaceAll("(?s).*link/ether (\\S+).*", "$1");
+        final Path script = dir.resolve("bad_frames.py");
+        try (InputStream in = AgentEndToEndTest.class.getResourceAsStream("/e2e/bad_frames.py"))
+        {
+            Files.write(script, in.readAllBytes());
+        }
+
+        final String out = sender.exec("python3", script.toString(), sender.interfaceName(), targetMac, nodeMac,
+            sender.address(), topology.vip(), String.valueOf(Topology.VIP_PORT), "5");
+        assertTrue(out.contains("sent 30"), out);
+
+        final Map<String, Long> drops = new HashMap<>();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        final String[] reasons = {"drop_truncated", "drop_bad_ip_header", "drop_ip_options", "drop_fragment",
+            "drop_bad_ip_checksum", "drop_bad_tcp_checksum"};
+        while (System.nanoTime() < deadline)
+        {
+            try (CountersFile file = counters())
+            {
+                for (final String reason : reasons)
+                {
+                    drops.put(reason, file.total(reason));
+                }
+            }
+            if (drops.values().stream().allMatch(n -> n >= 5))
+            {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        for (final String reason : reasons)
+        {
+            assertEquals(5L, drops.get(reason), reason + " in " + drops);
+        }
+        assertTrue(topology.httpGet(1, topology.vipUrl()).startsWith("target-"), "good traffic still flows");
+        try (CountersFile file = counters())
+        {
+            assertEquals(0, file.total("worker_errors"));
+            assertEquals(0, file.total("connections_opened") - 1, "only the good request opened a connection");
+        }
+    }
 }
