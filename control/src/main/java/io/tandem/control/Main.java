@@ -7,6 +7,7 @@ import io.tandem.control.config.ConfigReader;
 import io.tandem.control.config.ConfigViolation;
 import io.tandem.control.config.Durations;
 import io.tandem.control.config.TandemConfig;
+import io.tandem.control.demo.Demo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * Entry point of {@code tandem.jar}: {@code agent} runs a node. Exit codes: 0 done, 1 failed while running or
  * starting, 2 bad command line or configuration.
  */
-@Command(name = "tandem", mixinStandardHelpOptions = true, subcommands = Main.Agent.class,
+@Command(name = "tandem", mixinStandardHelpOptions = true, subcommands = {Main.Agent.class, Main.DemoCommand.class},
     description = "Tandem: an L4 TCP load balancer appliance pair.")
 public final class Main implements Callable<Integer>
 {
@@ -133,6 +134,47 @@ public final class Main implements Callable<Integer>
                 node.close();
             }
             return 0;
+        }
+    }
+
+    /** {@code tandem demo}: a topology in network namespaces, a real agent, requests through the VIP. */
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Build a small topology in network namespaces, run a node, send requests through the VIP.")
+    static final class DemoCommand implements Callable<Integer>
+    {
+        @Option(names = "--duration", description = "stop by itself after this long, e.g. 30s (default: Ctrl-C)")
+        String duration;
+
+        @Option(names = "--requests", defaultValue = "300", description = "requests to send (default ${DEFAULT-VALUE})")
+        int requests;
+
+        @Option(names = "--maglev", description = "Maglev on the client address instead of round robin")
+        boolean maglev;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            if (requests < 1 || requests > 100_000)
+            {
+                System.err.println("tandem demo: --requests must be 1..100000");
+                return EXIT_USAGE;
+            }
+            final java.time.Duration stayUp;
+            try
+            {
+                stayUp = null == duration ? null : Durations.parse(duration);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                System.err.println("tandem demo: --duration: " + ex.getMessage());
+                return EXIT_USAGE;
+            }
+            if (ProcessHandle.current().info().user().map(u -> !u.equals("root")).orElse(true))
+            {
+                System.err.println("tandem demo: needs root (network namespaces, packet sockets): sudo ./tandem demo");
+                return EXIT_FAILURE;
+            }
+            return new Demo(System.out, requests, stayUp, maglev).run();
         }
     }
 }
