@@ -55,6 +55,9 @@ public final class BenchMain
         "  JMH options   override the defaults (-f 1 -wi 3 -w 2s -i 5 -r 2s), e.g. -f 3, -p checksumVerified=true,",
         "                or a pattern that selects benchmarks, e.g. EstablishedSegment ('core -l' lists them,",
         "                'core -h' shows every JMH option)",
+        "usage: tandem-bench e2e [--seconds N] [--connections N]   (root)",
+        "  e2e           on the demo topology with a real agent: an iperf3 stream and a burst of short connections",
+        "                through Tandem and straight to a target, side by side, with Tandem's ratio to direct",
         "Launch with the JVM flags of tandem.jvm.flags in the root pom; JMH forks inherit them.");
 
     private BenchMain()
@@ -88,6 +91,8 @@ public final class BenchMain
         {
             case "core":
                 return core(args, out, err);
+            case "e2e":
+                return e2e(args, out, err);
             case "help", "-h", "--help":
                 out.println(USAGE);
                 return 0;
@@ -95,6 +100,43 @@ public final class BenchMain
                 err.println("tandem-bench: unknown subcommand '" + args[0] + "'");
                 err.println(USAGE);
                 return 2;
+        }
+    }
+
+    private static int e2e(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        int seconds = 5;
+        int connections = 2000;
+        try
+        {
+            for (int i = 1; i < args.length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                    case "--connections" -> connections = Integer.parseInt(args[++i]);
+                    default -> throw new IllegalArgumentException("e2e: unknown option " + args[i]);
+                }
+            }
+            if (seconds < 1 || seconds > 60 || connections < 1 || connections > 100_000)
+            {
+                throw new IllegalArgumentException("e2e: --seconds 1..60, --connections 1..100000");
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            err.println("tandem-bench: " + ex.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        try
+        {
+            return new io.tandem.bench.e2e.EndToEndBench(out, seconds, connections).run();
+        }
+        catch (final Exception ex)
+        {
+            err.println("tandem-bench e2e: " + ex);
+            return 1;
         }
     }
 

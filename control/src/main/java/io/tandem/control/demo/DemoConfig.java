@@ -19,6 +19,8 @@ public final class DemoConfig
     private int targetPort = Topology.HTTP_PORT;
     private int listenerPort = Topology.VIP_PORT;
     private int maxConnections;
+    private final List<String> extraListeners = new ArrayList<>();
+    private final List<String> extraPools = new ArrayList<>();
 
     /**
      * @param topology whose node, VIP, SNAT address and targets to use.
@@ -77,6 +79,29 @@ public final class DemoConfig
         return this;
     }
 
+    /**
+     * Adds a listener with a pool of its own.
+     *
+     * @param port       the listener's port on the VIP.
+     * @param targetPort the port on the targets.
+     * @param targets    the target numbers (from 1) in its pool.
+     */
+    public DemoConfig listener(final int port, final int targetPort, final int... targets)
+    {
+        final String pool = "pool-" + port;
+        extraListeners.add("      { \"displayName\": \"port-" + port + "\", \"port\": " + port +
+            ", \"protocol\": \"PROTOCOL_TCP\", \"targetPool\": \"" + pool + "\" }");
+        final StringJoiner members = new StringJoiner(", ");
+        for (final int i : targets)
+        {
+            members.add("{ \"displayName\": \"target-" + i + "\", \"ip\": \"" + topology.target(i).address() +
+                "\" }");
+        }
+        extraPools.add("      { \"name\": \"" + pool + "\", \"targetPort\": " + targetPort + ", \"targets\": [ " +
+            members + " ] }");
+        return this;
+    }
+
     /** @param port the listener's port on the VIP. */
     public DemoConfig listenerPort(final int port)
     {
@@ -109,7 +134,7 @@ public final class DemoConfig
                 "planId": "%s",
                 "listeners": [
                   { "displayName": "http", "port": %d, "protocol": "PROTOCOL_TCP", "targetPool": "web",
-                    "tcp": { "idleTimeout": "%s" } }
+                    "tcp": { "idleTimeout": "%s" } }%s
                 ],
                 "targetPools": [
                   {
@@ -119,13 +144,16 @@ public final class DemoConfig
                     "targets": [
             %s
                     ]
-                  }
+                  }%s
                 ]%s
               }
             }
             """.formatted(topology.nodeInterface(), topology.snatAddress(),
-            maxConnections == 0 ? "" : "\n    \"maxConnections\": " + maxConnections + ",", countersFile, topology.vip(), plan,
-            listenerPort, idleTimeout, targetPort, sourceIpPersistence, targets,
+            maxConnections == 0 ? "" : "\n    \"maxConnections\": " + maxConnections + ",", countersFile,
+            topology.vip(), plan,
+            listenerPort, idleTimeout, extraListeners.isEmpty() ? "" : ",\n" + String.join(",\n", extraListeners),
+            targetPort, sourceIpPersistence, targets,
+            extraPools.isEmpty() ? "" : ",\n" + String.join(",\n", extraPools),
             allowedSourceRanges.isEmpty() ? "" : ",\n    \"options\": { \"accessControl\": { \"allowedSourceRanges\": [" +
                 ranges + "] } }");
     }
