@@ -167,12 +167,13 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         nowNs = clock.nanoTime();
         int work = port.receive(this, burstLength);
         work += wheel.poll(nowNs, this, timerLimit);
+        // counted before sent: whoever sees the effect of a frame on the wire finds it in the counters
+        counters.publish();
         if (transmitted)
         {
             transmitted = false;
             port.flush();
         }
-        counters.publish();
         return work;
     }
 
