@@ -19,6 +19,7 @@ import io.tandem.dataplane.status.WorkerCounter;
 import io.tandem.dataplane.worker.WorkerContext;
 import io.tandem.dataplane.worker.WorkerGroup;
 import io.tandem.ffi.NativeSupport;
+import io.tandem.ffi.PacketFanoutSteering;
 import io.tandem.ffi.PacketRingContext;
 import io.tandem.ffi.RtNetlink;
 import io.tandem.ffi.RtNetlinkAddress;
@@ -118,12 +119,6 @@ public final class NodeAgent implements AutoCloseable
             throw new IllegalStateException("cannot open packet sockets: " + NativeSupport.unavailabilityCause()
                 .getMessage());
         }
-        if (config.node().workers() != 1)
-        {
-            throw new IllegalStateException("node.workers is " + config.node().workers() + ": more than one worker " +
-                "needs both directions of a connection steered to one worker, which this version does not do yet; " +
-                "use 1");
-        }
         final String ifName = config.node().dataInterface();
         netlink = RtNetlink.open();
         undo.push(netlink::close);
@@ -154,11 +149,26 @@ public final class NodeAgent implements AutoCloseable
         rule.install(listenerKeys(), config.node().snatIp(), SNAT_FIRST_PORT, SNAT_LAST_PORT);
         undo.push(rule::remove);
 
-        final int capacity = config.node().connectionLimit(config.loadBalancer().plan().maxConnections());
+        final int workerCount = config.node().workers();
+        final int limit = config.node().connectionLimit(config.loadBalancer().plan().maxConnections());
+        // the budget enforces the node's cap; each worker's table has room for its share and some imbalance
+        final int capacity = workerCount == 1 ? limit : Math.min(limit, limit / workerCount + limit / 4 + 1024);
+        final int share = (SNAT_LAST_PORT - SNAT_FIRST_PORT + 1) / workerCount;
+        final long[] steering = PacketFanoutSteering.program(config.node().snatIp(), SNAT_FIRST_PORT, share,
+            workerCount);
+        final int fanoutGroup = (int)(ProcessHandle.current().pid() & 0xFFFF);
         workers = new WorkerGroup(
-            config.node().workers(),
+            workerCount,
             i -> new WorkerContext().flowCapacity(capacity),
-            i -> new AfPacketPort(ifName, new PacketRingContext()),
+            i ->
+            {
+                final AfPacketPort port = new AfPacketPort(ifName, new PacketRingContext());
+                if (workerCount > 1)
+                {
+                    PacketFanoutSteering.join(port.receiver().fd(), fanoutGroup, steering);
+                }
+                return port;
+            },
             exchange,
             countersFile.manager(),
             PortIdleStrategy::new,

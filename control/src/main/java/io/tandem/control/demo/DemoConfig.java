@@ -19,6 +19,7 @@ public final class DemoConfig
     private int targetPort = Topology.HTTP_PORT;
     private int listenerPort = Topology.VIP_PORT;
     private int maxConnections;
+    private int workers = 1;
     private final List<String> extraListeners = new ArrayList<>();
     private final List<String> extraPools = new ArrayList<>();
 
@@ -69,6 +70,13 @@ public final class DemoConfig
     public DemoConfig targetPort(final int port)
     {
         this.targetPort = port;
+        return this;
+    }
+
+    /** @param count forwarding workers of the node. */
+    public DemoConfig workers(final int count)
+    {
+        this.workers = count;
         return this;
     }
 
@@ -125,7 +133,7 @@ public final class DemoConfig
               "node": {
                 "dataInterface": "%s",
                 "snatAddress": "%s",
-                "workers": 1,%s
+                "workers": %d,%s
                 "countersFile": "%s"
               },
               "loadBalancer": {
@@ -148,7 +156,7 @@ public final class DemoConfig
                 ]%s
               }
             }
-            """.formatted(topology.nodeInterface(), topology.snatAddress(),
+            """.formatted(topology.nodeInterface(), topology.snatAddress(), workers,
             maxConnections == 0 ? "" : "\n    \"maxConnections\": " + maxConnections + ",", countersFile,
             topology.vip(), plan,
             listenerPort, idleTimeout, extraListeners.isEmpty() ? "" : ",\n" + String.join(",\n", extraListeners),

@@ -370,4 +370,38 @@ class AgentEndToEndTest
         assertEquals(1, awaitCounter("connections_opened", 1), "only the good request opened a connection");
         assertEquals(0, awaitCounter("worker_errors", 0));
     }
+
+    @Test
+    void shouldSteerBothDirectionsOfEachConnectionToOneOfTwoWorkers() throws Exception
+    {
+        topology = Topology.build(new Topology.Context().addressesPerClient(4));
+        startAgent(new DemoConfig(topology).workers(2));
+
+        final DemoTraffic.Result result = DemoTraffic.toVip(topology, 200, Duration.ofSeconds(60));
+        assertEquals(200, result.succeeded(), result.toString());
+        for (final String source : topology.client(1).addresses())
+        {
+            assertTrue(topology.httpGet(1, source, topology.vipUrl()).startsWith("target-"));
+        }
+        final HttpProbe.Response download = topology.download(1, topology.vipUrl() + "bytes?n=10000000&seed=3",
+            Duration.ofSeconds(50));
+        assertEquals(download.header("X-Sha256"), download.bodySha256());
+
+        assertEquals(205, awaitCounter("connections_opened", 205));
+        try (CountersFile file = counters())
+        {
+            final long[] perWorker = new long[2];
+            file.reader().forEach((id, type, key, label) ->
+            {
+                if (label.endsWith(": connections_opened"))
+                {
+                    perWorker[label.startsWith("worker-0") ? 0 : 1] += file.reader().getCounterValue(id);
+                }
+            });
+            assertTrue(perWorker[0] > 20 && perWorker[1] > 20, "both workers open connections: " +
+                java.util.Arrays.toString(perWorker));
+            // a segment from a target reaching the other worker would be answered with an RST
+            assertEquals(0, file.total("tx_rst_untracked"));
+        }
+    }
 }
