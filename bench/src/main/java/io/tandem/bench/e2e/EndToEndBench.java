@@ -2,24 +2,20 @@ package io.tandem.bench.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tandem.control.demo.AgentLauncher;
 import io.tandem.control.demo.DemoConfig;
 import io.tandem.control.demo.Topology;
 import org.HdrHistogram.Histogram;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
@@ -64,12 +60,12 @@ public final class EndToEndBench
             final Path config = dir.resolve("tandem.json");
             Files.writeString(config, new DemoConfig(topology).countersFile(dir.resolve("counters").toString())
                 .listener(IPERF_PORT, IPERF_PORT, 1).json());
-            final Process agent = startAgent(topology, config);
+            final Process agent = AgentLauncher.start(topology.nodeNs(), config);
             final Process iperfServer = topology.target(1).ns().start("iperf3", "-s", "-B",
                 topology.target(1).address(), "-p", String.valueOf(IPERF_PORT));
             try
             {
-                awaitReady(agent);
+                AgentLauncher.awaitReady(agent, line -> { });
                 Thread.sleep(500); // iperf3 server up
 
                 final double viaGbps = iperf(topology, topology.vip());
@@ -163,52 +159,5 @@ public final class EndToEndBench
             histogram.recordValue(System.nanoTime() - t0);
         }
         return done / ((System.nanoTime() - start) / 1e9);
-    }
-
-    private static Process startAgent(final Topology topology, final Path config) throws IOException
-    {
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", topology.nodeNs().name(),
-            ProcessHandle.current().info().command().orElse("java")));
-        for (final String argument : ManagementFactory.getRuntimeMXBean().getInputArguments())
-        {
-            if (argument.startsWith("--enable-native-access") || argument.startsWith("--add-exports"))
-            {
-                command.add(argument);
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tandem.control.Main", "agent",
-            "--config", config.toString()));
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
-    }
-
-    private void awaitReady(final Process agent) throws IOException
-    {
-        final BufferedReader in = new BufferedReader(new InputStreamReader(agent.getInputStream(),
-            StandardCharsets.UTF_8));
-        String line;
-        while ((line = in.readLine()) != null)
-        {
-            if (line.contains("agent.ready"))
-            {
-                final Thread drain = new Thread(() ->
-                {
-                    try
-                    {
-                        while (in.readLine() != null)
-                        {
-                            // keep the agent's output from filling the pipe
-                        }
-                    }
-                    catch (final IOException ignore)
-                    {
-                        // the agent ended
-                    }
-                });
-                drain.setDaemon(true);
-                drain.start();
-                return;
-            }
-        }
-        throw new IllegalStateException("the agent ended before it was ready");
     }
 }

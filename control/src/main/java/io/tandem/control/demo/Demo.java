@@ -1,11 +1,7 @@
 package io.tandem.control.demo;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +51,7 @@ public final class Demo
             final Path config = dir.resolve("tandem.json");
             Files.writeString(config, new DemoConfig(topology).sourceIpPersistence(sourceIpPersistence)
                 .countersFile(dir.resolve("counters").toString()).json());
-            final Process agent = startAgent(topology, config);
+            final Process agent = AgentLauncher.start(topology.nodeNs(), config);
             final Thread stopper = new Thread(() ->
             {
                 agent.toHandle().destroy();
@@ -72,7 +68,7 @@ public final class Demo
             Runtime.getRuntime().addShutdownHook(stopper);
             try
             {
-                awaitReady(agent);
+                AgentLauncher.awaitReady(agent, line -> out.println("  agent: " + line));
                 out.printf("%ntopology: client %s -> router -> VIP %s:%d on node %s (%s) -> targets %s%n",
                     topology.client(1).address(), topology.vip(), Topology.VIP_PORT, topology.node().name(),
                     topology.nodeInterface(), targetAddresses(topology));
@@ -130,55 +126,5 @@ public final class Demo
             addresses.add(topology.target(i).address() + ":" + Topology.HTTP_PORT);
         }
         return String.join(", ", addresses);
-    }
-
-    private Process startAgent(final Topology topology, final Path config) throws IOException
-    {
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", topology.nodeNs().name(),
-            ProcessHandle.current().info().command().orElse("java")));
-        for (final String argument : ManagementFactory.getRuntimeMXBean().getInputArguments())
-        {
-            if (argument.startsWith("--enable-native-access") || argument.startsWith("--add-exports") ||
-                argument.startsWith("-XX:+EnableDynamicAgentLoading") || argument.startsWith("--sun-misc"))
-            {
-                command.add(argument);
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tandem.control.Main", "agent",
-            "--config", config.toString()));
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
-    }
-
-    private void awaitReady(final Process agent) throws IOException
-    {
-        final BufferedReader in = new BufferedReader(new InputStreamReader(agent.getInputStream(),
-            StandardCharsets.UTF_8));
-        String line;
-        while ((line = in.readLine()) != null)
-        {
-            out.println("  agent: " + line);
-            if (line.contains("agent.ready"))
-            {
-                final Thread pump = new Thread(() ->
-                {
-                    try
-                    {
-                        String more;
-                        while ((more = in.readLine()) != null)
-                        {
-                            out.println("  agent: " + more);
-                        }
-                    }
-                    catch (final IOException ignore)
-                    {
-                        // the agent ended
-                    }
-                }, "tandem-demo-agent-output");
-                pump.setDaemon(true);
-                pump.start();
-                return;
-            }
-        }
-        throw new IllegalStateException("the agent ended before it was ready (output above)");
     }
 }

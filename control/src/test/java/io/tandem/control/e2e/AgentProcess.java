@@ -1,14 +1,13 @@
 package io.tandem.control.e2e;
 
+import io.tandem.control.demo.AgentLauncher;
 import io.tandem.ffi.Netns;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -39,19 +38,7 @@ final class AgentProcess implements AutoCloseable
      */
     static AgentProcess start(final Netns netns, final Path config) throws IOException
     {
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns.name(),
-            ProcessHandle.current().info().command().orElseThrow()));
-        for (final String argument : ManagementFactory.getRuntimeMXBean().getInputArguments())
-        {
-            if (argument.startsWith("--enable-native-access") || argument.startsWith("--add-exports") ||
-                argument.startsWith("-XX:+EnableDynamicAgentLoading") || argument.equals("-ea"))
-            {
-                command.add(argument);
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tandem.control.Main", "agent",
-            "--config", config.toString()));
-        return new AgentProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+        return new AgentProcess(AgentLauncher.start(netns, config));
     }
 
     private void readOutput()
