@@ -144,7 +144,8 @@ class AfPacketPortIdleTest
                 {
                     try
                     {
-                        Thread.sleep(20);
+                        // not a multiple of the 10 ms poll timeout: the frame must not meet a timed-out poll
+                        Thread.sleep(23);
                     }
                     catch (final InterruptedException ex)
                     {
