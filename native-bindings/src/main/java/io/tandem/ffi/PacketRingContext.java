@@ -7,26 +7,27 @@ import java.util.Locale;
  * differs from the defaults, then {@link #conclude()} validates. Not thread-safe; do not change it after handing it
  * to {@link PacketSocket#openReceiver} or {@link PacketSocket#openTransmitter}.
  * <p>
- * The RX ring comes in two versions ({@link #rxVersion(int)}); the default is {@link PacketSocket#TPACKET_V3}, or
+ * The RX ring comes in two versions ({@link #rxVersion(int)}); the default is {@link PacketSocket#TPACKET_V2}, or
  * what the system property {@value #RX_VERSION_PROPERTY} says ({@code 2} or {@code 3}, read when a context is
  * created; for benchmarks, e.g. {@code JAVA_TOOL_OPTIONS=-Dtandem.rx.version=3} reaches every JVM started).
  * Defaults keep memory modest (about 6 MiB per port, all of it pinned by the kernel):
  * <ul>
- *   <li>RX, TPACKET_V2: 64 blocks × 64 KiB = 4 MiB of 2048 fixed slots of {@code rxFrameSize} (2048)
+ *   <li>RX, TPACKET_V2 (the default): 64 blocks × 64 KiB = 4 MiB of 2048 fixed slots of {@code rxFrameSize} (2048)
  *   bytes. The kernel hands every frame over on its own (its slot's {@code tp_status} turns
  *   {@link PacketRing#TP_STATUS_USER}) and wakes a poller per frame, so a frame waits for nothing but the wake-up.
  *   A slot holds the frame at {@code tp_mac} = 66 (header, sockaddr_ll, alignment), so frames up to
  *   {@code rxFrameSize - 66} bytes (1982) arrive whole; longer ones (GSO super-frames) arrive truncated and the port
  *   drops and counts them. The ring holds 2048 frames of any length: about 4 ms of a 500 000 frames/s flood, and at
  *   any low rate as long as a worker can stall without drops.</li>
- *   <li>RX, TPACKET_V3 (the default): 32 blocks × 128 KiB = 4 MiB. A frame of {@code n} bytes takes {@code align8(82 + n)} bytes
+ *   <li>RX, TPACKET_V3: 32 blocks × 128 KiB = 4 MiB. A frame of {@code n} bytes takes {@code align8(82 + n)} bytes
  *   of a block (header, sockaddr_ll, alignment): 144 for a 60-byte frame, 1600 for 1514, so the ring holds about
  *   29 000 small or 2 600 full-size frames. A frame may be nearly a block long (GSO super-frames of 64 KiB fit).
  *   A block is handed to user space when it is full, or at the next tick of the kernel's retire timer, which
  *   ticks every {@code rxBlockTimeoutMs} (2 ms) while the block holds frames; so
- *   2 ms is also the most a lone frame waits, and at a low rate every frame waits about that long: 1.5–1.8 ms
- *   measured from the peer's kick to the wake-up, against 20–100 µs with V2. Frames are variable-length in V3;
- *   {@code rxFrameSize} only satisfies the kernel's bookkeeping ({@code tp_frame_nr}).</li>
+ *   2 ms is also the most a lone frame waits, and at a low rate every frame waits up to that long: medians of
+ *   0.64–1.7 ms measured from the peer's kick until {@code receive()} returned the frame to an idle worker, against
+ *   about 0.2 ms with V2. Frames are variable-length in V3; {@code rxFrameSize} only satisfies the kernel's bookkeeping
+ *   ({@code tp_frame_nr}).</li>
  *   <li>Why V3 uses more, smaller blocks rather than 16 × 256 KiB: at a low rate every block is handed over after
  *   the timeout holding only a few frames, so an undrained ring is full after {@code blocks × timeout} whatever the
  *   block size: 64 ms here, enough to ride out a GC pause or a descheduled worker without the kernel dropping
@@ -37,9 +38,22 @@ import java.util.Locale;
  * The trade-off between the RX versions: V3 wakes the worker once per block (one wake-up per ~650 frames under
  * load) and packs small frames densely, but holds a frame back until its block retires; V2 costs one status word
  * per frame and a wake-up per frame while the worker sleeps (none while it is busy: it finds the next slot ready),
- * hands each frame over at once, and cannot carry frames longer than a slot. Measured numbers are in
- * {@code AfPacketPort}. The research notes measured V3 with 64 × 256 KiB on a busy link; raise
- * {@link #rxBlockCount(int)} for that.
+ * hands each frame over at once, and cannot carry frames longer than a slot. V2 is the default because latency is
+ * what a connection through the balancer feels, and V2 gave it back without costing throughput: {@code ./tandem
+ * bench e2e --seconds 5 --connections 1000} (2 vCPUs, shared, three runs each) measured
+ * <pre>
+ *                                   V2 (default)           V3                      direct (all runs)
+ *   short connections, conn/s       1336 / 1921 / 1767     122 / 124 / 124         1425 - 3065
+ *   connection latency p50, µs       600 /  397 /  442    7995 / 7995 / 7995        278 - 437
+ *   connection latency p99, µs      3772 / 3416 / 3179   11977 / 10043 / 9953       921 - 4301
+ *   iperf3 one stream, Gbit/s       1.16 / 1.61 / 1.54    1.23 / 1.37 / 1.13       2.92 - 3.49
+ * </pre>
+ * One-way floods through a pair of ports ran at 350 000–500 000 frames/s with either version, none lost. V3 may
+ * still be the better choice where CPU counts more than latency: at moderate rates a V2 worker that keeps falling
+ * asleep between frames wakes (a poll(2) and a context switch) per frame, where V3 wakes once per block; under
+ * floods of small frames its 4 MiB hold about 29 000 of them against V2's 2048 slots, more time to ride out a stall;
+ * and it carries super-frames whole (offloads left on). Measure with {@value #RX_VERSION_PROPERTY}=3. The research
+ * notes measured V3 with 64 × 256 KiB on a busy link; raise {@link #rxBlockCount(int)} for that.
  */
 public final class PacketRingContext
 {
@@ -53,8 +67,8 @@ public final class PacketRingContext
      * {@code TPACKET_V3}, ...). Unset: {@link #DEFAULT_RX_VERSION}.
      */
     public static final String RX_VERSION_PROPERTY = "tandem.rx.version";
-    /** Default RX ring version when {@value #RX_VERSION_PROPERTY} is unset: TPACKET_V3, a block at a time. */
-    public static final int DEFAULT_RX_VERSION = PacketSocket.TPACKET_V3;
+    /** Default RX ring version when {@value #RX_VERSION_PROPERTY} is unset: TPACKET_V2, a frame at a time. */
+    public static final int DEFAULT_RX_VERSION = PacketSocket.TPACKET_V2;
     /** Default RX block size of a TPACKET_V3 ring: 128 KiB. */
     public static final int DEFAULT_RX_BLOCK_SIZE = 128 * 1024;
     /** Default RX block count of a TPACKET_V3 ring: 32 (4 MiB). */

@@ -49,6 +49,7 @@ class PacketRingContextTest
         {
             System.clearProperty(PacketRingContext.RX_VERSION_PROPERTY);
             assertEquals(PacketRingContext.DEFAULT_RX_VERSION, new PacketRingContext().rxVersion());
+            assertEquals(PacketSocket.TPACKET_V2, PacketRingContext.DEFAULT_RX_VERSION);
             for (final String three : new String[]{"3", "v3", " TPACKET_V3 "})
             {
                 System.setProperty(PacketRingContext.RX_VERSION_PROPERTY, three);
