@@ -25,8 +25,8 @@ import java.util.Locale;
  *   A block is handed to user space when it is full, or at the next tick of the kernel's retire timer, which
  *   ticks every {@code rxBlockTimeoutMs} (2 ms) while the block holds frames; so
  *   2 ms is also the most a lone frame waits, and at a low rate every frame waits up to that long: medians of
- *   0.64–1.7 ms measured from the peer's kick until {@code receive()} returned the frame to an idle worker, against
- *   about 0.2 ms with V2. Frames are variable-length in V3; {@code rxFrameSize} only satisfies the kernel's bookkeeping
+ *   0.59–1.7 ms measured from the peer's kick until {@code receive()} returned the frame to an idle worker, against
+ *   0.19–0.3 ms with V2. Frames are variable-length in V3; {@code rxFrameSize} only satisfies the kernel's bookkeeping
  *   ({@code tp_frame_nr}).</li>
  *   <li>Why V3 uses more, smaller blocks rather than 16 × 256 KiB: at a low rate every block is handed over after
  *   the timeout holding only a few frames, so an undrained ring is full after {@code blocks × timeout} whatever the

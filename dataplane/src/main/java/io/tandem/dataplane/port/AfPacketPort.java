@@ -68,10 +68,11 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * Measured on veth between namespaces (2 vCPUs, shared): 350 000–500 000 frames/s one way through both rings on one
  * thread, 64 or 1514 bytes alike, none lost, V2 and V3 within the noise of each other (the sending side bounds it).
  * What differs is latency at a low rate: from the peer's kick until {@code receive()} returns a lone frame to a
- * worker idling in {@link PortIdleStrategy}, V2 took 30–320 µs (median 190–230 in four runs of 21 frames; a bare
- * poll(2) woke after 55–75 µs in some runs, about 200 in others), V3 0.35–2.3 ms (median 0.64–1.7 ms, as the frame
- * falls in the period of the 2 ms block timer), waiting for its block to retire. The FFM downcalls (poll, sendto)
- * allocate while still interpreted, so the path is allocation-free once the JIT has compiled them, with either ring.
+ * worker idling in {@link PortIdleStrategy}, V2 took 30–400 µs (medians of 190–300 over several runs of 21
+ * frames, no more than a bare poll(2) took to wake: 55–300 µs, depending on how idle the VM was), V3 0.35–2.3 ms
+ * (medians of 0.59–1.7 ms, as the frame falls in the period of the 2 ms block timer), waiting for its block. The
+ * FFM downcalls (poll, sendto) allocate while still interpreted, so the path is allocation-free once the JIT has
+ * compiled them, with either ring.
  * <p>
  * Not thread-safe: one worker owns a port and calls {@link #receive}, {@link #transmit}, {@link #flush()} and
  * {@link #awaitReceive} on its thread; those allocate nothing and never block (but {@code awaitReceive}, which blocks
@@ -392,7 +393,7 @@ public final class AfPacketPort implements PacketPort
 
     /**
      * Waits in poll(2) until the RX ring has a frame for user space, or {@code timeoutMs} passes; returns at once
-     * when the worker has frames in hand already. A TPACKET_V2 ring wakes the poller for every frame (55–250 µs
+     * when the worker has frames in hand already. A TPACKET_V2 ring wakes the poller for every frame (55–300 µs
      * after the peer sent it here, the scheduler's wake-up); TPACKET_V3 only when a block is handed over: when
      * it fills or its timer ({@link PacketRingContext#rxBlockTimeoutMs()}) expires, so a lone frame wakes it after at
      * most that long. Frames a previous kick left queued are kicked first.
