@@ -7,12 +7,20 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * The memory of one PACKET_MMAP ring, shared with the kernel, and the layouts of the records in it. An RX ring
- * ({@link PacketSocket#TPACKET_V3}) is a sequence of blocks, each a {@code tpacket_block_desc} followed by
- * variable-length frames; a TX ring ({@link PacketSocket#TPACKET_V2}) is a sequence of fixed-size slots, each a
- * {@code tpacket2_hdr} followed by the frame at {@link #TX_DATA_OFFSET}. Status words are the hand-over between
- * user space and the kernel: read them with {@link #statusAcquire}, write them with {@link #statusRelease}, and
- * read the rest of a block or slot only after the acquire.
+ * The memory of one PACKET_MMAP ring, shared with the kernel, and the layouts of the records in it. A
+ * {@link PacketSocket#TPACKET_V3} RX ring is a sequence of blocks, each a {@code tpacket_block_desc} followed by
+ * variable-length frames, with a status word per block; a {@link PacketSocket#TPACKET_V2} ring, RX or TX, is a
+ * sequence of fixed-size slots, each a {@code tpacket2_hdr} with its own status word: on RX followed by a
+ * sockaddr_ll and the frame at {@code tp_mac}, on TX by the frame at {@link #TX_DATA_OFFSET}. Status words are the
+ * hand-over between user space and the kernel: read them with {@link #statusAcquire}, write them with
+ * {@link #statusRelease}, and read the rest of a block or slot only after the acquire.
+ * <pre>
+ *   V2 RX slot (rxFrameSize bytes)
+ *   +--------------+-------------+-----+------------------------------------+---------+
+ *   | tpacket2_hdr | sockaddr_ll | pad | frame at tp_mac (66), tp_snaplen B  | unused  |
+ *   +--------------+-------------+-----+------------------------------------+---------+
+ *   0              32            52    66
+ * </pre>
  * <p>
  * Offsets are checked against {@code /usr/include/linux/if_packet.h} of Linux 6.x (x86-64 and arm64 agree).
  * Numbers in the ring are in host byte order; the frames themselves are in network order.
@@ -98,7 +106,10 @@ public final class PacketRing
     public static final int TP3_SOCKADDR_OFFSET = 48;
 
     /**
-     * struct tpacket2_hdr, 32 bytes, at the start of each TX slot.
+     * struct tpacket2_hdr, 32 bytes, at the start of each TX slot and of each slot of a V2 RX ring. On RX,
+     * {@code tp_len} is the frame's length on the wire and {@code tp_snaplen} what the slot holds of it (less when
+     * the frame is longer than the slot); {@code tp_status} carries the same per-frame flags as a V3 frame's
+     * (checksum, VLAN, {@link #TP_STATUS_COPY}, {@link #TP_STATUS_LOSING}) next to {@link #TP_STATUS_USER}.
      * <pre>
      *   0               4               8               12              16
      *   +---------------+---------------+---------------+-------+-------+
@@ -106,15 +117,16 @@ public final class PacketRing
      *   +---------------+---------------+-------+-------+-------+-------+
      *   |    tp_sec     |    tp_nsec    |vlan   |tpid   | tp_padding[4] |
      *   +---------------+---------------+-------+-------+---------------+
-     *   then the frame at 32 (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
+     *   TX: then the frame at 32 (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
+     *   RX: then struct sockaddr_ll (at 32), a gap, and the frame at tp_mac
      * </pre>
      */
     public static final int TPACKET2_HDR_LENGTH = 32;
     /** Offset of {@code tp_status} in tpacket2_hdr. */
     public static final int TP2_STATUS_OFFSET = 0;
-    /** Offset of {@code tp_len} in tpacket2_hdr: on TX, the frame's length. */
+    /** Offset of {@code tp_len} in tpacket2_hdr: the frame's length (RX: on the wire). */
     public static final int TP2_LEN_OFFSET = 4;
-    /** Offset of {@code tp_snaplen} in tpacket2_hdr. */
+    /** Offset of {@code tp_snaplen} in tpacket2_hdr: on RX, bytes of the frame in the slot. */
     public static final int TP2_SNAPLEN_OFFSET = 8;
     /** Offset of {@code tp_mac} (u16) in tpacket2_hdr. */
     public static final int TP2_MAC_OFFSET = 12;
@@ -128,6 +140,8 @@ public final class PacketRing
     public static final int TP2_VLAN_TCI_OFFSET = 24;
     /** Offset of {@code tp_vlan_tpid} (u16) in tpacket2_hdr. */
     public static final int TP2_VLAN_TPID_OFFSET = 26;
+    /** Offset of the struct sockaddr_ll the kernel writes after tpacket2_hdr on RX: TPACKET_ALIGN(32). */
+    public static final int TP2_SOCKADDR_OFFSET = 32;
     /**
      * Where a TX slot's frame starts (TPACKET_V2 without PACKET_TX_HAS_OFF): the kernel reads it at
      * {@code tp_hdrlen - sizeof(struct sockaddr_ll)} = 52 - 20.
@@ -164,6 +178,7 @@ public final class PacketRing
     private static final VarHandle INT = JAVA_INT.varHandle();
 
     private final MemorySegment memory;
+    private final int version;
     private final int blockSize;
     private final int blockCount;
     private final int frameSize;
@@ -172,6 +187,7 @@ public final class PacketRing
 
     PacketRing(
         final MemorySegment memory,
+        final int version,
         final int blockSize,
         final int blockCount,
         final int frameSize,
@@ -179,6 +195,7 @@ public final class PacketRing
         final boolean locked)
     {
         this.memory = memory;
+        this.version = version;
         this.blockSize = blockSize;
         this.blockCount = blockCount;
         this.frameSize = frameSize;
@@ -190,6 +207,12 @@ public final class PacketRing
     public MemorySegment memory()
     {
         return memory;
+    }
+
+    /** @return the ring's layout: {@link PacketSocket#TPACKET_V2} (slots) or {@link PacketSocket#TPACKET_V3}. */
+    public int version()
+    {
+        return version;
     }
 
     /** @return the mapping's address. */
@@ -216,13 +239,13 @@ public final class PacketRing
         return blockCount;
     }
 
-    /** @return bytes per frame slot (TX) or the nominal frame size (RX, V3). */
+    /** @return bytes per frame slot (TX, V2 RX) or the nominal frame size (V3 RX). */
     public int frameSize()
     {
         return frameSize;
     }
 
-    /** @return frame slots (TX) or the nominal frame count (RX, V3). */
+    /** @return frame slots (TX, V2 RX) or the nominal frame count (V3 RX). */
     public int frameCount()
     {
         return frameCount;
@@ -241,8 +264,8 @@ public final class PacketRing
     }
 
     /**
-     * @return offset of TX slot {@code frame} in the ring; slots are contiguous because the block size is a
-     * multiple of the slot size.
+     * @return offset of slot {@code frame} of a V2 ring (TX or RX); slots are contiguous because the block size is
+     * a multiple of the slot size.
      */
     public long frameOffset(final int frame)
     {
@@ -290,6 +313,7 @@ public final class PacketRing
     @Override
     public String toString()
     {
-        return blockCount + " x " + blockSize + " B, frame " + frameSize + (locked ? ", locked" : "");
+        return (version == PacketSocket.TPACKET_V2 ? "V2 " : "V3 ") + blockCount + " x " + blockSize + " B, frame " +
+            frameSize + (locked ? ", locked" : "");
     }
 }

@@ -7,8 +7,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * An AF_PACKET socket bound to one interface, with a PACKET_MMAP ring: either a receiver (TPACKET_V3 RX ring, every
- * EtherType, optionally in a fanout group) or a transmitter (TPACKET_V2 TX ring, qdisc bypass, receives nothing).
+ * An AF_PACKET socket bound to one interface, with a PACKET_MMAP ring: either a receiver (TPACKET_V2 or TPACKET_V3 RX
+ * ring as {@link PacketRingContext#rxVersion()} says, every EtherType, optionally in a fanout group) or a transmitter
+ * (TPACKET_V2 TX ring, qdisc bypass, receives nothing).
  * A packet port owns one of each.
  * <p>
  * Open it on a thread inside the network namespace the interface lives in: the socket belongs to the namespace of
@@ -20,9 +21,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * <ol>
  *   <li>{@code socket(AF_PACKET, SOCK_RAW, 0)}: protocol 0 so that no frame of any interface is queued before the
  *   ring exists and the socket is bound;</li>
- *   <li>PACKET_VERSION = TPACKET_V3 (must precede the ring), PACKET_IGNORE_OUTGOING = 1 (the ring does not see the
- *   frames this host sends, among them the port's own);</li>
- *   <li>PACKET_RX_RING, then mmap(MAP_SHARED | MAP_LOCKED), without MAP_LOCKED if that is refused;</li>
+ *   <li>PACKET_VERSION = TPACKET_V2 or TPACKET_V3 (must precede the ring), PACKET_IGNORE_OUTGOING = 1 (the ring
+ *   does not see the frames this host sends, among them the port's own);</li>
+ *   <li>PACKET_RX_RING (struct tpacket_req for V2, tpacket_req3 with the block timeout for V3), then
+ *   mmap(MAP_SHARED | MAP_LOCKED), without MAP_LOCKED if that is refused;</li>
  *   <li>bind to the interface's index with protocol htons(ETH_P_ALL): from here on frames arrive, before tc and
  *   nftables ingress hooks run;</li>
  *   <li>PACKET_FANOUT, which the kernel accepts only on a bound socket.</li>
@@ -138,8 +140,8 @@ public final class PacketSocket implements AutoCloseable
 
     /**
      * struct tpacket_stats_v3, 12 bytes, what PACKET_STATISTICS reads on a V3 socket (a V2 socket fills the first
-     * 8, struct tpacket_stats). The kernel resets the counters on every read; {@code tp_packets} counts the dropped
-     * frames too.
+     * 8, struct tpacket_stats, and has no freeze count). The kernel resets the counters on every read;
+     * {@code tp_packets} counts the dropped frames too.
      * <pre>
      *   0               4               8               12
      *   +---------------+---------------+---------------+
@@ -173,8 +175,9 @@ public final class PacketSocket implements AutoCloseable
     }
 
     /**
-     * Opens a receiver: a TPACKET_V3 RX ring on {@code interfaceName}, every EtherType, outgoing frames ignored, in
-     * the context's fanout group if it names one. Call on a thread inside the interface's network namespace.
+     * Opens a receiver: an RX ring of the context's version ({@link PacketRingContext#rxVersion()}) on
+     * {@code interfaceName}, every EtherType, outgoing frames ignored, in the context's fanout group if it names one.
+     * Call on a thread inside the interface's network namespace.
      *
      * @param interfaceName e.g. {@code eth1}.
      * @param context       ring geometry; concluded here.
@@ -194,8 +197,9 @@ public final class PacketSocket implements AutoCloseable
             MemorySegment mapping = MemorySegment.NULL;
             try
             {
-                setInt(errno, scratch, fd, LibC.SOL_PACKET, PACKET_VERSION, TPACKET_V3,
-                    "PACKET_VERSION=TPACKET_V3", interfaceName);
+                final boolean v2 = context.isRxV2();
+                setInt(errno, scratch, fd, LibC.SOL_PACKET, PACKET_VERSION, context.rxVersion(),
+                    v2 ? "PACKET_VERSION=TPACKET_V2" : "PACKET_VERSION=TPACKET_V3", interfaceName);
                 setInt(errno, scratch, fd, LibC.SOL_PACKET, PACKET_IGNORE_OUTGOING, 1,
                     "PACKET_IGNORE_OUTGOING=1", interfaceName);
 
@@ -205,17 +209,22 @@ public final class PacketSocket implements AutoCloseable
                 scratch.set(JAVA_INT, REQ_BLOCK_NR_OFFSET, context.rxBlockCount());
                 scratch.set(JAVA_INT, REQ_FRAME_SIZE_OFFSET, context.rxFrameSize());
                 scratch.set(JAVA_INT, REQ_FRAME_NR_OFFSET, framesPerBlock * context.rxBlockCount());
-                scratch.set(JAVA_INT, REQ3_RETIRE_BLK_TOV_OFFSET, context.rxBlockTimeoutMs());
+                if (!v2)
+                {
+                    scratch.set(JAVA_INT, REQ3_RETIRE_BLK_TOV_OFFSET, context.rxBlockTimeoutMs());
+                }
+                // the kernel tells the two structs apart by the version set above and by optlen
                 check(LibC.setsockopt(errno, fd, LibC.SOL_PACKET, PACKET_RX_RING,
-                    scratch.asSlice(0, TPACKET_REQ3_LENGTH)),
-                    "setsockopt(PACKET_RX_RING " + context.rxBlockCount() + " x " + context.rxBlockSize() +
-                    " B, frame " + context.rxFrameSize() + ", " + context.rxBlockTimeoutMs() + " ms)", interfaceName);
+                    scratch.asSlice(0, v2 ? TPACKET_REQ_LENGTH : TPACKET_REQ3_LENGTH)),
+                    "setsockopt(PACKET_RX_RING " + (v2 ? "V2 " : "V3 ") + context.rxBlockCount() + " x " +
+                    context.rxBlockSize() + " B, frame " + context.rxFrameSize() +
+                    (v2 ? ")" : ", " + context.rxBlockTimeoutMs() + " ms)"), interfaceName);
 
                 final long length = (long)context.rxBlockSize() * context.rxBlockCount();
                 final boolean[] locked = new boolean[1];
                 mapping = map(errno, fd, length, context.lockMemory(), locked, "RX", interfaceName);
-                final PacketRing ring = new PacketRing(mapping, context.rxBlockSize(), context.rxBlockCount(),
-                    context.rxFrameSize(), framesPerBlock * context.rxBlockCount(), locked[0]);
+                final PacketRing ring = new PacketRing(mapping, context.rxVersion(), context.rxBlockSize(),
+                    context.rxBlockCount(), context.rxFrameSize(), framesPerBlock * context.rxBlockCount(), locked[0]);
 
                 bind(errno, arena, fd, index, LibC.ETH_P_ALL, interfaceName);
 
@@ -289,7 +298,7 @@ public final class PacketSocket implements AutoCloseable
                 final long length = (long)context.txBlockSize() * blockCount;
                 final boolean[] locked = new boolean[1];
                 mapping = map(errno, fd, length, context.lockMemory(), locked, "TX", interfaceName);
-                final PacketRing ring = new PacketRing(mapping, context.txBlockSize(), blockCount,
+                final PacketRing ring = new PacketRing(mapping, TPACKET_V2, context.txBlockSize(), blockCount,
                     context.txFrameSize(), context.txFrameCount(), locked[0]);
 
                 bind(errno, arena, fd, index, 0, interfaceName);
@@ -409,7 +418,7 @@ public final class PacketSocket implements AutoCloseable
         return interfaceIndex;
     }
 
-    /** @return true for a receiver (V3 RX ring), false for a transmitter (V2 TX ring). */
+    /** @return true for a receiver (V2 or V3 RX ring), false for a transmitter (V2 TX ring). */
     public boolean isReceiver()
     {
         return receiver;

@@ -2,6 +2,8 @@ package io.tandem.ffi;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -26,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The sockets and rings alone, on a veth pair between two namespaces: frames written into one side's TX ring come
- * out of the other side's RX ring byte for byte, with the kernel's bookkeeping where the headers say it is.
+ * out of the other side's RX ring (TPACKET_V2 and TPACKET_V3) byte for byte, with the kernel's bookkeeping where the
+ * headers say it is.
  */
 @Tag("root")
 class PacketSocketTest
@@ -34,19 +37,29 @@ class PacketSocketTest
     /** IEEE 802 local experimental EtherType: the kernels of both namespaces ignore it. */
     static final int ETHER_TYPE_TEST = 0x88B5;
 
-    @Test
-    void shouldCarryFramesFromOneRingToTheOtherByteForByte() throws Exception
+    @ParameterizedTest(name = "rx version {0}")
+    @ValueSource(ints = {PacketSocket.TPACKET_V2, PacketSocket.TPACKET_V3})
+    void shouldCarryFramesFromOneRingToTheOtherByteForByte(final int version) throws Exception
     {
         try (Netns a = Netns.create("psa"); Netns b = Netns.create("psb"))
         {
             Netns.veth(a, "tdmpa", b, "tdmpb");
-            final PacketRingContext context = new PacketRingContext().rxBlockCount(4).txFrameCount(256);
+            final PacketRingContext context = new PacketRingContext().rxVersion(version).rxBlockCount(4)
+                .txFrameCount(256);
             final PacketSocket rx = a.call(() -> PacketSocket.openReceiver("tdmpa", context));
             try (rx; PacketSocket tx = b.call(() -> PacketSocket.openTransmitter("tdmpb", context)))
             {
                 assertTrue(rx.isReceiver());
                 assertFalse(tx.isReceiver());
-                assertEquals(4L * PacketRingContext.DEFAULT_RX_BLOCK_SIZE, rx.ring().length());
+                assertEquals(version, rx.ring().version());
+                assertEquals(PacketSocket.TPACKET_V2, tx.ring().version());
+                assertEquals(4L * (version == PacketSocket.TPACKET_V2 ?
+                    PacketRingContext.DEFAULT_RX_V2_BLOCK_SIZE : PacketRingContext.DEFAULT_RX_BLOCK_SIZE),
+                    rx.ring().length());
+                if (version == PacketSocket.TPACKET_V2)
+                {
+                    assertEquals(4 * PacketRingContext.DEFAULT_RX_V2_BLOCK_SIZE / 2048, rx.ring().frameCount());
+                }
                 assertEquals(256L * 2048, tx.ring().length());
                 assertTrue(rx.ring().isLocked(), "root may lock memory");
 
@@ -72,8 +85,9 @@ class PacketSocketTest
                     final long bytes = tx.kick(errno);
                     assertEquals(sent.stream().mapToLong(f -> f.length).sum(), bytes);
 
-                    final RxWalker walker = new RxWalker(rx);
-                    final List<Received> received = walker.receive(sent.size(), 5_000);
+                    final List<Received> received = version == PacketSocket.TPACKET_V2 ?
+                        new SlotWalker(rx).receive(sent.size(), 5_000) :
+                        new RxWalker(rx).receive(sent.size(), 5_000);
                     assertEquals(sent.size(), received.size());
                     for (int i = 0; i < sent.size(); i++)
                     {
@@ -176,6 +190,50 @@ class PacketSocketTest
 
     record Received(byte[] bytes, int status, int ifindex)
     {
+    }
+
+    /**
+     * Walks a V2 ring the way a port does, slot by slot, for frames of {@link #ETHER_TYPE_TEST}; checks that the
+     * kernel put the frame where the context says ({@link PacketRingContext#RX_V2_MAC_OFFSET}).
+     */
+    static final class SlotWalker
+    {
+        private final PacketRing ring;
+        private int slot;
+
+        SlotWalker(final PacketSocket socket)
+        {
+            this.ring = socket.ring();
+        }
+
+        List<Received> receive(final int expected, final long timeoutMs) throws InterruptedException
+        {
+            final List<Received> frames = new ArrayList<>();
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            while (frames.size() < expected && System.nanoTime() < deadline)
+            {
+                final long frame = ring.frameOffset(slot);
+                final int status = ring.statusAcquire(frame + PacketRing.TP2_STATUS_OFFSET);
+                if ((status & PacketRing.TP_STATUS_USER) == 0)
+                {
+                    Thread.sleep(1);
+                    continue;
+                }
+                final int snaplen = ring.getInt(frame + PacketRing.TP2_SNAPLEN_OFFSET);
+                final int mac = ring.getUnsignedShort(frame + PacketRing.TP2_MAC_OFFSET);
+                assertEquals(PacketRingContext.RX_V2_MAC_OFFSET, mac);
+                final byte[] bytes = ring.memory().asSlice(frame + mac, snaplen).toArray(JAVA_BYTE);
+                if (snaplen >= 14 && ((bytes[12] & 0xFF) << 8 | bytes[13] & 0xFF) == ETHER_TYPE_TEST)
+                {
+                    assertEquals(snaplen, ring.getInt(frame + PacketRing.TP2_LEN_OFFSET));
+                    frames.add(new Received(bytes, status,
+                        ring.getInt(frame + PacketRing.TP2_SOCKADDR_OFFSET + PacketSocket.SLL_IFINDEX_OFFSET)));
+                }
+                ring.statusRelease(frame + PacketRing.TP2_STATUS_OFFSET, PacketRing.TP_STATUS_KERNEL);
+                slot = (slot + 1) % ring.frameCount();
+            }
+            return frames;
+        }
     }
 
     /** Walks a V3 ring the way a port does, for frames of {@link #ETHER_TYPE_TEST}. */

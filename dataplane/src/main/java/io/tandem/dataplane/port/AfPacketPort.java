@@ -15,6 +15,8 @@ import static io.tandem.ffi.PacketRing.BLOCK_NUM_PKTS_OFFSET;
 import static io.tandem.ffi.PacketRing.BLOCK_OFFSET_TO_FIRST_PKT_OFFSET;
 import static io.tandem.ffi.PacketRing.BLOCK_STATUS_OFFSET;
 import static io.tandem.ffi.PacketRing.TP2_LEN_OFFSET;
+import static io.tandem.ffi.PacketRing.TP2_MAC_OFFSET;
+import static io.tandem.ffi.PacketRing.TP2_SNAPLEN_OFFSET;
 import static io.tandem.ffi.PacketRing.TP2_STATUS_OFFSET;
 import static io.tandem.ffi.PacketRing.TP3_LEN_OFFSET;
 import static io.tandem.ffi.PacketRing.TP3_MAC_OFFSET;
@@ -34,28 +36,43 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * A {@link PacketPort} on a Linux interface through two AF_PACKET rings: frames arrive in a TPACKET_V3 RX ring
- * (every EtherType, before tc and nftables ingress, this host's own transmissions not included) and leave through a
- * TPACKET_V2 TX ring that bypasses the qdisc layer and is kicked once per {@link #flush()}.
+ * A {@link PacketPort} on a Linux interface through two AF_PACKET rings: frames arrive in an RX ring (every
+ * EtherType, before tc and nftables ingress, this host's own transmissions not included), TPACKET_V2 or TPACKET_V3 as
+ * {@link PacketRingContext#rxVersion()} says, and leave through a TPACKET_V2 TX ring that bypasses the qdisc layer
+ * and is kicked once per {@link #flush()}.
  * <pre>
- *   RX ring, one UnsafeBuffer over all of it            TX ring, fixed slots
+ *   RX ring V2, one UnsafeBuffer over all of it        TX ring, fixed slots
  *   +--------------------------------------------+      +------------------------------------+
- *   | block 0: desc | hdr frame | hdr frame | .. |      | slot 0: tpacket2_hdr | frame (@32) |
- *   | block 1: desc | hdr frame | ..             |      | slot 1: ...                        |
- *   | ...      blocks go user → kernel in order  |      | ...     slots reused in order      |
+ *   | slot 0: tpacket2_hdr | sll | frame (@66)   |      | slot 0: tpacket2_hdr | frame (@32) |
+ *   | slot 1: ...    slots go user → kernel      |      | slot 1: ...                        |
+ *   | ...            one at a time, in order     |      | ...     slots reused in order      |
  *   +--------------------------------------------+      +------------------------------------+
+ *   RX ring V3, one UnsafeBuffer over all of it
+ *   +--------------------------------------------+
+ *   | block 0: desc | hdr frame | hdr frame | .. |
+ *   | block 1: desc | hdr frame | ..             |
+ *   | ...      blocks go user → kernel in order  |
+ *   +--------------------------------------------+
  * </pre>
- * {@link #receive} walks the block the kernel handed over, frame by frame, hands each frame to the handler in place
- * (the buffer is the whole ring, the offset that of the frame's Ethernet header), and gives the block back as soon
- * as its last frame is handled; it stops at the limit mid-block and resumes there. Frames the ring holds only in
- * part ({@code tp_snaplen < tp_len}, or TP_STATUS_COPY) are counted as truncated and not handed over.
+ * {@link #receive} hands each frame to the handler in place (the buffer is the whole ring, the offset that of the
+ * frame's Ethernet header). On a V2 ring it takes the slots the kernel marked {@code TP_STATUS_USER} in order and
+ * gives each back as soon as its handler returned (or threw). On a V3 ring it walks the block the kernel handed
+ * over, frame by frame, and gives the block back as soon as its last frame is handled; it stops at the limit
+ * mid-block and resumes there. Frames the ring holds only in part ({@code tp_snaplen < tp_len}, or
+ * TP_STATUS_COPY: on V2 a frame longer than a slot, such as a GSO super-frame; on V3 one longer than a block) are
+ * counted as truncated ({@link #framesTruncated()}) and not handed over.
  * The handler may rewrite its frame in place (up to {@code length} bytes from {@code offset}) and must touch nothing
  * else of the buffer: the rest is other frames and the kernel's headers.
  * {@link #transmit} copies a frame into the next free slot; {@link #flush()} makes the kernel send what was queued.
  * <p>
- * Measured on veth between namespaces (2 vCPUs): about 500 000 frames/s one way through both rings on one thread,
- * 64 or 1514 bytes alike, none lost; the FFM downcalls (poll, sendto) allocate while still interpreted, so the path
- * is allocation-free once the JIT has compiled them.
+ * Measured on veth between namespaces (2 vCPUs, shared): 350 000–500 000 frames/s one way through both rings on one
+ * thread, 64 or 1514 bytes alike, none lost, V2 and V3 within the noise of each other (the sending side bounds it).
+ * What differs is latency at a low rate: from the peer's kick until {@code receive()} returns a lone frame to a
+ * worker idling in {@link PortIdleStrategy}, V2 took 30–400 µs (medians of 190–300 over several runs of 21
+ * frames, no more than a bare poll(2) took to wake: 55–300 µs, depending on how idle the VM was), V3 0.35–2.3 ms
+ * (medians of 0.59–1.7 ms, as the frame falls in the period of the 2 ms block timer), waiting for its block. The
+ * FFM downcalls (poll, sendto) allocate while still interpreted, so the path is allocation-free once the JIT has
+ * compiled them, with either ring.
  * <p>
  * Not thread-safe: one worker owns a port and calls {@link #receive}, {@link #transmit}, {@link #flush()} and
  * {@link #awaitReceive} on its thread; those allocate nothing and never block (but {@code awaitReceive}, which blocks
@@ -69,8 +86,11 @@ public final class AfPacketPort implements PacketPort
     private final PacketSocket txSocket;
     private final UnsafeBuffer rx;
     private final UnsafeBuffer tx;
+    private final boolean rxV2;
     private final int rxBlockSize;
     private final int rxBlockCount;
+    private final int rxSlotSize;
+    private final int rxSlotCount;
     private final int txFrameSize;
     private final int txFrameCount;
     private final int txMaxFrameLength;
@@ -84,6 +104,10 @@ public final class AfPacketPort implements PacketPort
     private final MemorySegment statistics;
     private final MemorySegment statisticsLength;
 
+    // V2: the next slot to look at
+    private int rxSlot;
+    private int rxSlotOffset;
+    // V3: the block being walked, and where in it
     private int rxBlock;
     private int rxBlockOffset;
     private boolean rxBlockHeld;
@@ -150,8 +174,11 @@ public final class AfPacketPort implements PacketPort
         final PacketRing txRing = transmitter.ring();
         this.rx = new UnsafeBuffer(rxRing.address(), rxRing.length());
         this.tx = new UnsafeBuffer(txRing.address(), txRing.length());
+        this.rxV2 = rxRing.version() == PacketSocket.TPACKET_V2;
         this.rxBlockSize = rxRing.blockSize();
         this.rxBlockCount = rxRing.blockCount();
+        this.rxSlotSize = rxRing.frameSize();
+        this.rxSlotCount = rxRing.frameCount();
         this.txFrameSize = txRing.frameSize();
         this.txFrameCount = txRing.frameCount();
         this.txMaxFrameLength = txFrameSize - TX_DATA_OFFSET;
@@ -171,6 +198,59 @@ public final class AfPacketPort implements PacketPort
 
     @Override
     public int receive(final FrameHandler handler, final int limit)
+    {
+        return rxV2 ? receiveV2(handler, limit) : receiveV3(handler, limit);
+    }
+
+    private int receiveV2(final FrameHandler handler, final int limit)
+    {
+        final UnsafeBuffer rx = this.rx;
+        int handed = 0;
+        int examined = 0;
+        while (examined < limit)
+        {
+            final int slot = rxSlotOffset;
+            // acquire: the header and the frame were written before the kernel set TP_STATUS_USER
+            final int status = rx.getIntAcquire(slot + TP2_STATUS_OFFSET);
+            if ((status & TP_STATUS_USER) == 0)
+            {
+                break;
+            }
+            final int snaplen = rx.getInt(slot + TP2_SNAPLEN_OFFSET);
+            final int length = rx.getInt(slot + TP2_LEN_OFFSET);
+            final int mac = rx.getShort(slot + TP2_MAC_OFFSET) & 0xFFFF;
+            // consumed before the handler runs: a handler that throws does not see the frame again
+            final int next = rxSlot + 1;
+            rxSlot = next == rxSlotCount ? 0 : next;
+            rxSlotOffset = rxSlot * rxSlotSize;
+            examined++;
+            try
+            {
+                if ((status & TP_STATUS_COPY) != 0 || snaplen < length)
+                {
+                    framesTruncated++;
+                }
+                else
+                {
+                    handed++;
+                    framesReceived++;
+                    bytesReceived += snaplen;
+                    handler.onFrame(rx, slot + mac, snaplen, frameFlags(status));
+                }
+            }
+            finally
+            {
+                // release, even after a handler threw: the kernel stops at a slot user space still holds, and poll
+                // keeps reporting the ring readable while the newest slot is not back. Release ordering: the
+                // kernel may overwrite the slot only after the handler is done with it.
+                rx.putIntRelease(slot + TP2_STATUS_OFFSET, TP_STATUS_KERNEL);
+                blocksReleased++;
+            }
+        }
+        return handed;
+    }
+
+    private int receiveV3(final FrameHandler handler, final int limit)
     {
         final UnsafeBuffer rx = this.rx;
         int handed = 0;
@@ -312,9 +392,10 @@ public final class AfPacketPort implements PacketPort
     }
 
     /**
-     * Waits in poll(2) until the RX ring has a block for user space, or {@code timeoutMs} passes; returns at once
-     * when the worker has frames in hand already. TPACKET_V3 wakes the poller when a block is handed over: when it
-     * fills or its timer ({@link PacketRingContext#rxBlockTimeoutMs()}) expires, so a lone frame wakes it after at
+     * Waits in poll(2) until the RX ring has a frame for user space, or {@code timeoutMs} passes; returns at once
+     * when the worker has frames in hand already. A TPACKET_V2 ring wakes the poller for every frame (55–300 µs
+     * after the peer sent it here, the scheduler's wake-up); TPACKET_V3 only when a block is handed over: when
+     * it fills or its timer ({@link PacketRingContext#rxBlockTimeoutMs()}) expires, so a lone frame wakes it after at
      * most that long. Frames a previous kick left queued are kicked first.
      */
     @Override
@@ -324,7 +405,15 @@ public final class AfPacketPort implements PacketPort
         {
             flush();
         }
-        if (rxFramesLeft > 0 || (rx.getIntAcquire(rxBlockOffset + BLOCK_STATUS_OFFSET) & TP_STATUS_USER) != 0)
+        if (rxV2)
+        {
+            if ((rx.getIntAcquire(rxSlotOffset + TP2_STATUS_OFFSET) & TP_STATUS_USER) != 0)
+            {
+                return;
+            }
+        }
+        else if (rxFramesLeft > 0 ||
+            (rx.getIntAcquire(rxBlockOffset + BLOCK_STATUS_OFFSET) & TP_STATUS_USER) != 0)
         {
             return;
         }
@@ -358,13 +447,16 @@ public final class AfPacketPort implements PacketPort
         return bytesReceived;
     }
 
-    /** @return frames the ring held only in part (longer than a block), dropped. */
+    /**
+     * @return frames the ring held only in part, dropped: longer than a V2 slot can hold
+     * ({@code rxFrameSize - 66}, e.g. GSO super-frames) or than a V3 block.
+     */
     public long framesTruncated()
     {
         return framesTruncated;
     }
 
-    /** @return RX blocks given back to the kernel. */
+    /** @return RX blocks (TPACKET_V3) or slots (TPACKET_V2, one per frame) given back to the kernel. */
     public long blocksReleased()
     {
         return blocksReleased;
@@ -474,7 +566,7 @@ public final class AfPacketPort implements PacketPort
         return kernelDrops;
     }
 
-    /** @return times the RX ring was full, every block in user space (after a refresh). */
+    /** @return times the RX ring was full, every block in user space (after a refresh); always 0 for V2 rings. */
     public long kernelFreezes()
     {
         refreshKernelStatistics();

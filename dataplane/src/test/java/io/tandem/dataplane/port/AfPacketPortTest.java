@@ -10,6 +10,8 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -25,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * AF_PACKET ports on both ends of a veth pair between two namespaces: real frames, real kernel.
+ * AF_PACKET ports on both ends of a veth pair between two namespaces: real frames, real kernel. What depends on the
+ * RX ring runs for both versions, TPACKET_V2 (1) and TPACKET_V3 (2).
  */
 @Tag("root")
 class AfPacketPortTest
@@ -34,10 +37,11 @@ class AfPacketPortTest
     static final int ETHER_TYPE_TEST = 0x88B5;
     static final int ETHER_TYPE_IPV4 = 0x0800;
 
-    @Test
-    void shouldCarryFramesBothWaysByteForByte() throws Exception
+    @ParameterizedTest(name = "rx version {0}")
+    @ValueSource(ints = {PacketSocket.TPACKET_V2, PacketSocket.TPACKET_V3})
+    void shouldCarryFramesBothWaysByteForByte(final int version) throws Exception
     {
-        try (Pair pair = new Pair("afb", "198.18.210", new PacketRingContext()))
+        try (Pair pair = new Pair("afb", "198.18.210", rx(version)))
         {
             final List<byte[]> aToB = new ArrayList<>();
             final List<byte[]> bToA = new ArrayList<>();
@@ -71,6 +75,7 @@ class AfPacketPortTest
             assertEquals(aToB.size(), pair.portA.framesTransmitted());
             assertEquals(bToA.size(), pair.portB.framesTransmitted());
             assertEquals(0, pair.portA.framesTruncated());
+            assertEquals(version, pair.portA.receiver().ring().version());
             assertTrue(pair.portA.kernelPackets() >= bToA.size());
             assertEquals(0, pair.portA.kernelDrops());
         }
@@ -111,10 +116,11 @@ class AfPacketPortTest
         }
     }
 
-    @Test
-    void shouldSeePingFromThePeerButNotItsOwnReplies() throws Exception
+    @ParameterizedTest(name = "rx version {0}")
+    @ValueSource(ints = {PacketSocket.TPACKET_V2, PacketSocket.TPACKET_V3})
+    void shouldSeePingFromThePeerButNotItsOwnReplies(final int version) throws Exception
     {
-        try (Pair pair = new Pair("afp", "198.18.211", new PacketRingContext()))
+        try (Pair pair = new Pair("afp", "198.18.211", rx(version)))
         {
             pair.b.exec("ping", "-c", "3", "-i", "0.2", "-W", "2", pair.addressA);
             final Collector atA = new Collector(ETHER_TYPE_IPV4);
@@ -143,10 +149,11 @@ class AfPacketPortTest
      * 10 000 frames each way in bursts of 64 with one kick per burst, both directions at once: none lost, each
      * ring hands them over in the order sent.
      */
-    @Test
-    void shouldCarryABurstEachWayWithoutLossInOrder() throws Exception
+    @ParameterizedTest(name = "rx version {0}")
+    @ValueSource(ints = {PacketSocket.TPACKET_V2, PacketSocket.TPACKET_V3})
+    void shouldCarryABurstEachWayWithoutLossInOrder(final int version) throws Exception
     {
-        try (Pair pair = new Pair("afs", "198.18.212", new PacketRingContext()))
+        try (Pair pair = new Pair("afs", "198.18.212", rx(version)))
         {
             final int count = 10_000;
             final SequenceChecker atA = new SequenceChecker();
@@ -186,8 +193,8 @@ class AfPacketPortTest
                 }
             }
             final double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf("burst: %d + %d frames of 128 B in %.3f s = %.0f frames/s through both pairs of rings;" +
-                " kicks a %d, b %d; kick errors a %d, b %d; kernel drops a %d, b %d%n",
+            System.out.printf("V%d burst: %d + %d frames of 128 B in %.3f s = %.0f frames/s through both pairs of " +
+                "rings; kicks a %d, b %d; kick errors a %d, b %d; kernel drops a %d, b %d%n", version + 1,
                 atA.received, atB.received, seconds, (atA.received + atB.received) / seconds,
                 pair.portA.txKicks(), pair.portB.txKicks(), pair.portA.txKickErrors(), pair.portB.txKickErrors(),
                 pair.portA.kernelDrops(), pair.portB.kernelDrops());
@@ -197,11 +204,16 @@ class AfPacketPortTest
         }
     }
 
-    /** As fast as one thread can fill one ring and drain the other: reports the rate and what got lost where. */
-    @Test
-    void shouldReportThroughputOneWay() throws Exception
+    /**
+     * As fast as one thread can fill one ring and drain the other: reports the rate and what got lost where. Both
+     * versions with 8 MiB of RX ring: V3 64 × 128 KiB, V2 128 × 64 KiB (4096 slots).
+     */
+    @ParameterizedTest(name = "rx version {0}")
+    @ValueSource(ints = {PacketSocket.TPACKET_V2, PacketSocket.TPACKET_V3})
+    void shouldReportThroughputOneWay(final int version) throws Exception
     {
-        final PacketRingContext context = new PacketRingContext().rxBlockCount(64);
+        final PacketRingContext context = rx(version);
+        context.rxBlockCount(context.rxBlockCount() * 2);
         try (Pair pair = new Pair("aft", "198.18.213", context))
         {
             for (final int length : new int[]{64, 1514})
@@ -239,9 +251,9 @@ class AfPacketPortTest
                     }
                 }
                 final double seconds = sentNs / 1e9;
-                System.out.printf("one way, %d B: sent %d in %.3f s = %.0f frames/s (%.2f Gbit/s), received %d " +
+                System.out.printf("V%d one way, %d B: sent %d in %.3f s = %.0f frames/s (%.2f Gbit/s), received %d " +
                     "(%.2f %%), out of order %d, tx full %d, kick errors %d, rx ring drops %d%n",
-                    length, sent, seconds, sent / seconds, sent * length * 8 / seconds / 1e9, atB.received,
+                    version + 1, length, sent, seconds, sent / seconds, sent * length * 8 / seconds / 1e9, atB.received,
                     100.0 * atB.received / sent, atB.outOfOrder, full, pair.portA.txKickErrors(),
                     pair.portB.kernelDrops());
                 assertTrue(atB.received > 0);
@@ -250,12 +262,13 @@ class AfPacketPortTest
         }
     }
 
-    @Test
-    void shouldSpreadFlowsOverAFanoutGroupKeepingEachFlowOnOnePort() throws Exception
+    @ParameterizedTest(name = "rx version {0}")
+    @ValueSource(ints = {PacketSocket.TPACKET_V2, PacketSocket.TPACKET_V3})
+    void shouldSpreadFlowsOverAFanoutGroupKeepingEachFlowOnOnePort(final int version) throws Exception
     {
-        try (Pair pair = new Pair("aff", "198.18.214", new PacketRingContext()))
+        try (Pair pair = new Pair("aff", "198.18.214", rx(version)))
         {
-            final PacketRingContext fanout = new PacketRingContext().txFrameCount(128)
+            final PacketRingContext fanout = rx(version).txFrameCount(128)
                 .fanout(4242, PacketSocket.PACKET_FANOUT_HASH);
             final AfPacketPort first = pair.a.call(() -> new AfPacketPort(pair.ifA, fanout));
             try (first; AfPacketPort second = pair.a.call(() -> new AfPacketPort(pair.ifA, fanout)))
@@ -309,7 +322,7 @@ class AfPacketPortTest
     @Test
     void shouldCountKernelDropsWhenTheWorkerStallsAndRecover() throws Exception
     {
-        final PacketRingContext small = new PacketRingContext().rxBlockCount(2).rxBlockTimeoutMs(2);
+        final PacketRingContext small = rx(PacketSocket.TPACKET_V3).rxBlockCount(2).rxBlockTimeoutMs(2);
         try (Pair pair = new Pair("afd", "198.18.215", small))
         {
             final UnsafeBuffer frame = new UnsafeBuffer(testFrame(0, 100));
@@ -324,7 +337,7 @@ class AfPacketPortTest
             final long freezes = pair.portB.kernelFreezes();
             final Collector atB = new Collector(ETHER_TYPE_TEST);
             receiveUntil(pair.portB, atB, 10, 200);
-            System.out.printf("stalled ring of 2 blocks, 10 frames 10 ms apart: received %d, kernel drops %d, " +
+            System.out.printf("stalled V3 ring of 2 blocks, 10 frames 10 ms apart: received %d, kernel drops %d, " +
                 "freezes %d%n", atB.frames.size(), drops, freezes);
             assertTrue(drops >= 1, "the kernel counted what it dropped");
             assertTrue(freezes >= 1, "and the freeze");
@@ -337,6 +350,48 @@ class AfPacketPortTest
             receiveUntil(pair.portB, atB, (int)(10 - drops + 1), 1_000);
             assertEquals(99, new UnsafeBuffer(atB.frames.getLast()).getInt(14, ByteOrder.BIG_ENDIAN),
                 "frames flow again once blocks are back");
+        }
+    }
+
+    /**
+     * A TPACKET_V2 ring holds a number of frames whatever the time: one block of 4 KiB is two slots. The third
+     * frame is dropped and counted; the ring thaws as soon as the worker takes the two it holds, and the slots stay
+     * in step with the kernel's (the next frame lands in the next slot the worker looks at).
+     */
+    @Test
+    void shouldCountKernelDropsWhenAV2RingIsFullAndRecover() throws Exception
+    {
+        final PacketRingContext small = rx(PacketSocket.TPACKET_V2).rxBlockCount(1).rxBlockSize(4096);
+        try (Pair pair = new Pair("afe", "198.18.215", small))
+        {
+            assertEquals(2, pair.portB.receiver().ring().frameCount());
+            final UnsafeBuffer frame = new UnsafeBuffer(testFrame(0, 100));
+            for (int i = 0; i < 10; i++)
+            {
+                frame.putInt(14, i, ByteOrder.BIG_ENDIAN);
+                assertTrue(pair.portA.transmit(frame, 0, 100));
+                pair.portA.flush();
+            }
+            Thread.sleep(20);
+            final long drops = pair.portB.kernelDrops();
+            final Collector atB = new Collector(ETHER_TYPE_TEST);
+            receiveUntil(pair.portB, atB, 10, 200);
+            System.out.printf("full V2 ring of 2 slots, 10 frames: received %d, kernel drops %d, freezes %d%n",
+                atB.frames.size(), drops, pair.portB.kernelFreezes());
+            assertEquals(2, atB.frames.size(), "what the two slots held");
+            assertEquals(0, new UnsafeBuffer(atB.frames.get(0)).getInt(14, ByteOrder.BIG_ENDIAN));
+            assertEquals(1, new UnsafeBuffer(atB.frames.get(1)).getInt(14, ByteOrder.BIG_ENDIAN));
+            assertTrue(drops >= 8, "the kernel counted every frame it had no slot for: " + drops);
+
+            for (int i = 0; i < 5; i++)
+            {
+                frame.putInt(14, 100 + i, ByteOrder.BIG_ENDIAN);
+                assertTrue(pair.portA.transmit(frame, 0, 100));
+                pair.portA.flush();
+                receiveUntil(pair.portB, atB, 3 + i, 1_000);
+                assertEquals(100 + i, new UnsafeBuffer(atB.frames.getLast()).getInt(14, ByteOrder.BIG_ENDIAN),
+                    "frames flow again once slots are back, round the ring and round again");
+            }
         }
     }
 
@@ -364,6 +419,12 @@ class AfPacketPortTest
 
     // ---------------------------------------------------------------------------------------------------------------
     // fixtures, shared with the other AfPacket*Test classes
+
+    /** @return the default rings with an RX ring of {@code version}. */
+    static PacketRingContext rx(final int version)
+    {
+        return new PacketRingContext().rxVersion(version);
+    }
 
     /** Two namespaces joined by a veth pair with addresses, a port on each end; closes all of it. */
     static final class Pair implements AutoCloseable
