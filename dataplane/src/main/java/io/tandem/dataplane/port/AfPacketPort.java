@@ -226,17 +226,7 @@ public final class AfPacketPort implements PacketPort
             examined++;
             try
             {
-                if ((status & TP_STATUS_COPY) != 0 || snaplen < length)
-                {
-                    framesTruncated++;
-                }
-                else
-                {
-                    handed++;
-                    framesReceived++;
-                    bytesReceived += snaplen;
-                    handler.onFrame(rx, slot + mac, snaplen, frameFlags(status));
-                }
+                handed += deliver(handler, slot + mac, snaplen, length, status);
             }
             finally
             {
@@ -248,6 +238,26 @@ public final class AfPacketPort implements PacketPort
             }
         }
         return handed;
+    }
+
+    /**
+     * Hands a frame to the handler, or counts it when the kernel could not give it whole (copied aside, or cut to the
+     * slot: a super-frame).
+     *
+     * @return 1 when handed over, else 0.
+     */
+    private int deliver(
+        final FrameHandler handler, final int offset, final int snaplen, final int length, final int status)
+    {
+        if ((status & TP_STATUS_COPY) != 0 || snaplen < length)
+        {
+            framesTruncated++;
+            return 0;
+        }
+        framesReceived++;
+        bytesReceived += snaplen;
+        handler.onFrame(rx, offset, snaplen, frameFlags(status));
+        return 1;
     }
 
     private int receiveV3(final FrameHandler handler, final int limit)
@@ -284,17 +294,7 @@ public final class AfPacketPort implements PacketPort
             rxFramesLeft--;
             examined++;
 
-            if ((status & TP_STATUS_COPY) != 0 || snaplen < length)
-            {
-                framesTruncated++;
-            }
-            else
-            {
-                handed++;
-                framesReceived++;
-                bytesReceived += snaplen;
-                handler.onFrame(rx, frame + mac, snaplen, frameFlags(status));
-            }
+            handed += deliver(handler, frame + mac, snaplen, length, status);
             if (rxFramesLeft == 0)
             {
                 // give the block back at once, so an idle worker holds none while it waits
