@@ -120,6 +120,8 @@ public final class Main implements Callable<Integer>
                 Runtime.getRuntime().halt(clean ? 0 : EXIT_FAILURE);
             }, "tandem-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
+            // SIGHUP (systemctl reload): read the file again and apply its loadBalancer section while traffic flows
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reload(node, tandemConfig, log));
             try
             {
                 node.run(durationNs);
@@ -134,6 +136,32 @@ public final class Main implements Callable<Integer>
                 node.close();
             }
             return 0;
+        }
+
+        private void reload(final NodeAgent node, final TandemConfig started, final EventLog log)
+        {
+            try
+            {
+                final TandemConfig next = ConfigReader.parse(Files.readString(config, StandardCharsets.UTF_8));
+                if (!next.node().equals(started.node()))
+                {
+                    log.log("config.rejected", "file", config, "reason",
+                        "the node section changed: that needs a restart");
+                    return;
+                }
+                node.apply(next.loadBalancer());
+            }
+            catch (final ConfigException ex)
+            {
+                for (final ConfigViolation violation : ex.violations())
+                {
+                    log.log("config.rejected", "file", config, "violation", violation.message());
+                }
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                log.log("config.rejected", "file", config, "reason", ex.getMessage());
+            }
         }
     }
 

@@ -61,7 +61,11 @@ public final class NodeAgent implements AutoCloseable
     public static final int SNAT_LAST_PORT = 65535;
     private static final long RESOLVE_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
-    private final TandemConfig config;
+    private volatile TandemConfig config;
+    private volatile TargetHealth health = TargetHealth.ALL_HEALTHY;
+    private final Set<Integer> ownedAddresses = new LinkedHashSet<>();
+    private NftIngressRule rule;
+    private int tableCapacity;
     private final EventLog log;
     private final Deque<Runnable> undo = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -81,6 +85,7 @@ public final class NodeAgent implements AutoCloseable
     private int nextHopEpoch;
     private Map<Integer, Long> neighbourMacs = Map.of();
     private boolean neighboursDirty;
+    private int loggedEpoch;
 
     private NodeAgent(final TandemConfig config, final EventLog log)
     {
@@ -142,10 +147,11 @@ public final class NodeAgent implements AutoCloseable
         undo.push(countersFile::close);
 
         refreshNeighbours();
+        loggedEpoch = nextHopEpoch;
         resolveMissingNeighbours();
         exchange = new SnapshotExchange(buildSnapshot(), config.node().workers());
 
-        final NftIngressRule rule = new NftIngressRule(ifName);
+        rule = new NftIngressRule(ifName);
         rule.install(listenerKeys(), config.node().snatIp(), SNAT_FIRST_PORT, SNAT_LAST_PORT);
         undo.push(rule::remove);
 
@@ -153,6 +159,7 @@ public final class NodeAgent implements AutoCloseable
         final int limit = config.node().connectionLimit(config.loadBalancer().plan().maxConnections());
         // the budget enforces the node's cap; each worker's table has room for its share and some imbalance
         final int capacity = workerCount == 1 ? limit : Math.min(limit, limit / workerCount + limit / 4 + 1024);
+        tableCapacity = limit;
         final int share = (SNAT_LAST_PORT - SNAT_FIRST_PORT + 1) / workerCount;
         final long[] steering = PacketFanoutSteering.program(config.node().snatIp(), SNAT_FIRST_PORT, share,
             workerCount);
@@ -180,12 +187,10 @@ public final class NodeAgent implements AutoCloseable
 
         // The VIP and the SNAT address are the balancer's: removed on stop even when an agent that was killed left
         // them behind (the pair's election moves them between nodes the same way).
+        undo.push(this::releaseAddresses);
         for (final int address : serviceAddresses())
         {
-            final boolean added = netlink.addAddressIfAbsent(link.index(), address, 32);
-            undo.push(() -> netlink.removeAddressIfPresent(link.index(), address, 32));
-            log.log(added ? "address.added" : "address.taken-over", "address", Bytes.ipv4ToString(address) + "/32",
-                "interface", ifName);
+            ownAddress(address);
         }
         log.log("agent.ready", "interface", ifName, "mac", Bytes.macToString(link.mac()),
             "vip", config.loadBalancer().externalAddress(), "snat", config.node().snatAddress(),
@@ -208,6 +213,86 @@ public final class NodeAgent implements AutoCloseable
         }
         throw new IllegalStateException("data interface " + link.name() + " has no IPv4 address of its own (the " +
             "node's address on the network of the targets and the gateway)");
+    }
+
+    private void ownAddress(final int address)
+    {
+        final boolean added = netlink.addAddressIfAbsent(link.index(), address, 32);
+        ownedAddresses.add(address);
+        log.log(added ? "address.added" : "address.taken-over", "address", Bytes.ipv4ToString(address) + "/32",
+            "interface", link.name());
+    }
+
+    private void releaseAddresses()
+    {
+        for (final int address : List.copyOf(ownedAddresses))
+        {
+            netlink.removeAddressIfPresent(link.index(), address, 32);
+            ownedAddresses.remove(address);
+        }
+    }
+
+    /**
+     * Applies a new load balancer configuration while traffic flows: a new snapshot for the workers (established
+     * connections keep their targets), the ingress rule replaced atomically, and the VIP moved when it changed. The
+     * node section cannot change at runtime, nor can the connection cap grow beyond what the flow tables were sized
+     * for at start.
+     *
+     * @param lb the validated load balancer.
+     * @throws IllegalArgumentException naming what needs a restart; nothing is changed then.
+     */
+    public synchronized void apply(final io.tandem.control.config.LoadBalancerConfig lb)
+    {
+        final TandemConfig next = new TandemConfig(config.node(), lb);
+        final int limit = next.node().connectionLimit(lb.plan().maxConnections());
+        if (limit > tableCapacity)
+        {
+            throw new IllegalArgumentException("planId " + lb.plan().id() + " allows " + limit + " connections but " +
+                "the flow tables were sized for " + tableCapacity + " at start: restart the agent to grow them");
+        }
+        final int oldVip = config.loadBalancer().externalIp();
+        final int newVip = lb.externalIp();
+        final TandemConfig previous = config;
+        config = next;
+        try
+        {
+            if (newVip != oldVip)
+            {
+                ownAddress(newVip);
+            }
+            rule.install(listenerKeys(), next.node().snatIp(), SNAT_FIRST_PORT, SNAT_LAST_PORT);
+            exchange.publish(buildSnapshot());
+        }
+        catch (final RuntimeException ex)
+        {
+            config = previous;
+            throw ex;
+        }
+        if (newVip != oldVip && newVip != next.node().snatIp())
+        {
+            netlink.removeAddressIfPresent(link.index(), oldVip, 32);
+            ownedAddresses.remove(oldVip);
+        }
+        resolveMissingNeighbours();
+        log.log("config.applied", "snapshot", version, "listeners", lb.listeners().size(), "pools",
+            lb.targetPools().size(), "plan", lb.plan().id(), "version", String.valueOf(lb.version()));
+    }
+
+    /**
+     * Publishes a snapshot with new target health; called when a target goes up or down.
+     *
+     * @param targetHealth the health of every target.
+     */
+    public synchronized void healthChanged(final TargetHealth targetHealth)
+    {
+        health = targetHealth;
+        exchange.publish(buildSnapshot());
+    }
+
+    /** @return the configuration in force. */
+    public TandemConfig config()
+    {
+        return config;
     }
 
     private List<Integer> serviceAddresses()
@@ -236,7 +321,7 @@ public final class NodeAgent implements AutoCloseable
         {
             hops.gatewayMac(gatewayMac);
         }
-        return SnapshotFactory.build(config, ++version, link.mac(), hops.build(), TargetHealth.ALL_HEALTHY);
+        return SnapshotFactory.build(config, ++version, link.mac(), hops.build(), health);
     }
 
     /** Reads the neighbour table; bumps the next-hop epoch when any MAC changed. */
@@ -336,9 +421,16 @@ public final class NodeAgent implements AutoCloseable
             if (neighboursDirty)
             {
                 neighboursDirty = false;
-                if (refreshNeighbours())
+                synchronized (this)
                 {
-                    exchange.publish(buildSnapshot());
+                    if (refreshNeighbours())
+                    {
+                        exchange.publish(buildSnapshot());
+                    }
+                }
+                if (nextHopEpoch != loggedEpoch)
+                {
+                    loggedEpoch = nextHopEpoch;
                     log.log("nexthops.changed", "epoch", nextHopEpoch, "neighbours", neighbourMacs.size(),
                         "snapshot", version);
                 }

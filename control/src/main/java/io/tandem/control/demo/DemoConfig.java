@@ -20,6 +20,7 @@ public final class DemoConfig
     private int listenerPort = Topology.VIP_PORT;
     private int maxConnections;
     private int workers = 1;
+    private int[] onlyTargets;
     private final List<String> extraListeners = new ArrayList<>();
     private final List<String> extraPools = new ArrayList<>();
 
@@ -73,6 +74,13 @@ public final class DemoConfig
         return this;
     }
 
+    /** @param targets the target numbers (from 1) of the main pool; all of the topology's by default. */
+    public DemoConfig onlyTargets(final int... targets)
+    {
+        this.onlyTargets = targets.clone();
+        return this;
+    }
+
     /** @param count forwarding workers of the node. */
     public DemoConfig workers(final int count)
     {
@@ -121,7 +129,9 @@ public final class DemoConfig
     public String json()
     {
         final StringJoiner targets = new StringJoiner(",\n");
-        for (int i = 1; i <= topology.targetCount(); i++)
+        final int[] members = null != onlyTargets ? onlyTargets :
+            java.util.stream.IntStream.rangeClosed(1, topology.targetCount()).toArray();
+        for (final int i : members)
         {
             targets.add("          { \"displayName\": \"target-" + i + "\", \"ip\": \"" + topology.target(i).address() +
                 "\" }");

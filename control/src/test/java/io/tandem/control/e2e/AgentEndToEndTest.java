@@ -55,6 +55,27 @@ class AgentEndToEndTest
         }
     }
 
+    /** Rewrites the agent's configuration file and sends SIGHUP; waits for the outcome line. */
+    private String reload(final DemoConfig config) throws Exception
+    {
+        Files.writeString(dir.resolve("tandem.json"), config.countersFile(dir.resolve("counters").toString()).json());
+        final int before = agent.output().size();
+        Runtime.getRuntime().exec(new String[]{"kill", "-HUP", String.valueOf(agent.pid())}).waitFor();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline)
+        {
+            for (final String line : agent.output().subList(before, agent.output().size()))
+            {
+                if (line.contains("config.applied") || line.contains("config.rejected"))
+                {
+                    return line;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no reaction to SIGHUP: " + agent.output());
+    }
+
     private AgentProcess startAgent(final DemoConfig config) throws Exception
     {
         final Path file = dir.resolve("tandem.json");
@@ -403,5 +424,59 @@ class AgentEndToEndTest
             // a segment from a target reaching the other worker would be answered with an RST
             assertEquals(0, file.total("tx_rst_untracked"));
         }
+    }
+
+    @Test
+    void shouldApplyAChangedFileOnSighupWithoutLosingEstablishedConnections() throws Exception
+    {
+        topology = Topology.build(new Topology.Context().echoServers(true));
+        startAgent(new DemoConfig(topology).targetPort(Topology.ECHO_PORT));
+        final Socket[] established = new Socket[3];
+        try
+        {
+            for (int i = 0; i < established.length; i++)
+            {
+                established[i] = echoConnection();
+                roundTrip(established[i], (byte)i);
+            }
+
+            // the pool shrinks to target 2 only, and a second listener appears
+            final DemoConfig changed = new DemoConfig(topology).targetPort(Topology.ECHO_PORT)
+                .listener(8081, Topology.HTTP_PORT, 2);
+            final String outcome = reload(changed.onlyTargets(2));
+            assertTrue(outcome.contains("config.applied"), outcome);
+
+            for (int i = 0; i < established.length; i++)
+            {
+                roundTrip(established[i], (byte)(20 + i));
+            }
+            for (int i = 0; i < 6; i++)
+            {
+                try (Socket fresh = echoConnection())
+                {
+                    roundTrip(fresh, (byte)(40 + i));
+                }
+            }
+            assertEquals("target-2\n", topology.httpGet(1, "http://" + topology.vip() + ":8081/"));
+
+            final String rejected = reload(new DemoConfig(topology).plan("p1500"));
+            assertTrue(rejected.contains("config.rejected") && rejected.contains("restart"), rejected);
+            roundTrip(established[0], (byte)60);
+        }
+        finally
+        {
+            for (final Socket socket : established)
+            {
+                if (null != socket)
+                {
+                    socket.close();
+                }
+            }
+        }
+        awaitEchoEnds("eof", 9);
+        final String ends = echoEnds();
+        final int toTarget2 = topology.echoServerOutput(2).split("echo-end eof " + topology.snatAddress(), -1).length
+            - 1;
+        assertEquals(7, toTarget2, "one established and all six new connections on target 2: " + ends);
     }
 }
