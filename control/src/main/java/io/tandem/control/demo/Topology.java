@@ -492,6 +492,12 @@ public final class Topology implements AutoCloseable
         return namespaces.stream().map(Netns::name).toList();
     }
 
+    /** @return every namespace of this topology. */
+    public synchronized List<Netns> namespaces()
+    {
+        return List.copyOf(namespaces);
+    }
+
     /** @return the router's namespace, which also holds both bridges. */
     public Netns routerNs()
     {
