@@ -61,6 +61,14 @@ public final class ConfigStoreCrashWriter
             base.allowedSourceRanges(), base.plan(), labels, null);
     }
 
+    /** @return {@code c} without its version. */
+    static LoadBalancerConfig withoutVersion(final LoadBalancerConfig c)
+    {
+        return new LoadBalancerConfig(c.name(), c.externalAddress(), c.listeners(), c.targetPools(),
+            c.allowedSourceRanges(), c.plan(), c.labels(), null);
+    }
+
+    /** @return the first listener's port that {@link #numbered} gives for {@code n}. */
     static int port(final long n)
     {
         return PORT_BASE + (int)(n % PORT_SPAN);

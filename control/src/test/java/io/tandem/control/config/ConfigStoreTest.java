@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.tandem.control.config.ConfigStoreCrashWriter.base;
 import static io.tandem.control.config.ConfigStoreCrashWriter.numbered;
+import static io.tandem.control.config.ConfigStoreCrashWriter.withoutVersion;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -313,11 +314,5 @@ class ConfigStoreTest
         {
             throw new UncheckedIOException(ex);
         }
-    }
-
-    private static LoadBalancerConfig withoutVersion(final LoadBalancerConfig c)
-    {
-        return new LoadBalancerConfig(c.name(), c.externalAddress(), c.listeners(), c.targetPools(),
-            c.allowedSourceRanges(), c.plan(), c.labels(), null);
     }
 }
