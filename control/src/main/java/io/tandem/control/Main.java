@@ -149,7 +149,8 @@ public final class Main implements Callable<Integer>
                         "the node section changed: that needs a restart");
                     return;
                 }
-                node.apply(next.loadBalancer());
+                // the operator's file replaces whatever runs: based on the current version by definition
+                node.apply(next.loadBalancer(), node.configVersion());
             }
             catch (final ConfigException ex)
             {
@@ -160,7 +161,7 @@ public final class Main implements Callable<Integer>
             }
             catch (final IOException | RuntimeException ex)
             {
-                log.log("config.rejected", "file", config, "reason", ex.getMessage());
+                log.log("config.rejected", "file", config, "reason", String.valueOf(ex.getMessage()));
             }
         }
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tandem.control.demo.AgentLauncher;
 import io.tandem.control.demo.DemoConfig;
+import io.tandem.control.demo.RunDirectory;
 import io.tandem.control.demo.Topology;
 import org.HdrHistogram.Histogram;
 
@@ -56,7 +57,7 @@ public final class EndToEndBench
         out.println("tandem bench e2e: building the demo topology and starting an agent ...");
         try (Topology topology = Topology.build(new Topology.Context().clients(1).targets(3)))
         {
-            final Path dir = Files.createTempDirectory("tandem-bench-e2e");
+            final RunDirectory dir = RunDirectory.create("tandem-bench-e2e");
             final Path config = dir.resolve("tandem.json");
             Files.writeString(config, new DemoConfig(topology).countersFile(dir.resolve("counters").toString())
                 .listener(IPERF_PORT, IPERF_PORT, 1).json());
@@ -114,9 +115,7 @@ public final class EndToEndBench
                     agent.toHandle().destroyForcibly();
                 }
                 iperfServer.waitFor(5, TimeUnit.SECONDS);
-                Files.deleteIfExists(config);
-                Files.deleteIfExists(dir.resolve("counters"));
-                Files.deleteIfExists(dir);
+                dir.close();
             }
         }
     }

@@ -1,6 +1,8 @@
 package io.tandem.control.agent;
 
+import io.tandem.control.config.ConfigStore;
 import io.tandem.control.config.ListenerConfig;
+import io.tandem.control.config.LoadBalancerConfig;
 import io.tandem.control.config.SnapshotFactory;
 import io.tandem.control.config.TandemConfig;
 import io.tandem.control.config.TargetConfig;
@@ -65,6 +67,7 @@ public final class NodeAgent implements AutoCloseable
     private volatile TargetHealth health = TargetHealth.ALL_HEALTHY;
     private final Set<Integer> ownedAddresses = new LinkedHashSet<>();
     private NftIngressRule rule;
+    private ConfigStore store;
     private int tableCapacity;
     private final EventLog log;
     private final Deque<Runnable> undo = new ArrayDeque<>();
@@ -125,6 +128,9 @@ public final class NodeAgent implements AutoCloseable
                 .getMessage());
         }
         final String ifName = config.node().dataInterface();
+        // the node file's loadBalancer is the first configuration; once a change was accepted, the persisted one runs
+        store = ConfigStore.load(config.node().stateDirectory(), config.loadBalancer());
+        config = new TandemConfig(config.node(), store.current());
         netlink = RtNetlink.open();
         undo.push(netlink::close);
         // subscribe before reading the tables, so no change falls between the dump and the events
@@ -233,23 +239,58 @@ public final class NodeAgent implements AutoCloseable
     }
 
     /**
-     * Applies a new load balancer configuration while traffic flows: a new snapshot for the workers (established
-     * connections keep their targets), the ingress rule replaced atomically, and the VIP moved when it changed. The
-     * node section cannot change at runtime, nor can the connection cap grow beyond what the flow tables were sized
-     * for at start.
+     * Applies a new load balancer configuration while traffic flows and persists it: a new snapshot for the workers
+     * (established connections keep their targets), the ingress rule replaced atomically, and the VIP moved when it
+     * changed; then the {@link ConfigStore} writes it atomically. If persisting fails the previous configuration is
+     * applied again, so the node never runs one that is not on disk, and never half of one. The node section cannot
+     * change at runtime, nor can the connection cap grow beyond what the flow tables were sized for at start.
      *
-     * @param lb the validated load balancer.
+     * @param lb              the validated load balancer.
+     * @param expectedVersion the version the change was based on ({@link ConfigStore#currentVersion()}).
+     * @return the configuration as stored, with its new version.
      * @throws IllegalArgumentException naming what needs a restart; nothing is changed then.
+     * @throws io.tandem.control.config.ConfigStoreConflictException when {@code expectedVersion} is stale.
      */
-    public synchronized void apply(final io.tandem.control.config.LoadBalancerConfig lb)
+    public synchronized LoadBalancerConfig apply(final LoadBalancerConfig lb, final String expectedVersion)
     {
-        final TandemConfig next = new TandemConfig(config.node(), lb);
-        final int limit = next.node().connectionLimit(lb.plan().maxConnections());
+        final int limit = config.node().connectionLimit(lb.plan().maxConnections());
         if (limit > tableCapacity)
         {
             throw new IllegalArgumentException("planId " + lb.plan().id() + " allows " + limit + " connections but " +
                 "the flow tables were sized for " + tableCapacity + " at start: restart the agent to grow them");
         }
+        if (!java.util.Objects.equals(expectedVersion, store.currentVersion()))
+        {
+            // refused before anything runs; the store checks again under its own lock
+            store.replace(lb, expectedVersion);
+        }
+        final LoadBalancerConfig previous = config.loadBalancer();
+        applyRuntime(lb);
+        final LoadBalancerConfig stored;
+        try
+        {
+            stored = store.replace(lb, expectedVersion);
+        }
+        catch (final RuntimeException ex)
+        {
+            applyRuntime(previous);
+            throw ex;
+        }
+        config = new TandemConfig(config.node(), stored);
+        log.log("config.applied", "snapshot", version, "listeners", lb.listeners().size(), "pools",
+            lb.targetPools().size(), "plan", lb.plan().id(), "version", store.currentVersion());
+        return stored;
+    }
+
+    /** @return the version of the configuration in force, for optimistic concurrency. */
+    public String configVersion()
+    {
+        return store.currentVersion();
+    }
+
+    private void applyRuntime(final LoadBalancerConfig lb)
+    {
+        final TandemConfig next = new TandemConfig(config.node(), lb);
         final int oldVip = config.loadBalancer().externalIp();
         final int newVip = lb.externalIp();
         final TandemConfig previous = config;
@@ -274,8 +315,6 @@ public final class NodeAgent implements AutoCloseable
             ownedAddresses.remove(oldVip);
         }
         resolveMissingNeighbours();
-        log.log("config.applied", "snapshot", version, "listeners", lb.listeners().size(), "pools",
-            lb.targetPools().size(), "plan", lb.plan().id(), "version", String.valueOf(lb.version()));
     }
 
     /**

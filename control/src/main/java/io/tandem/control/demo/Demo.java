@@ -47,7 +47,7 @@ public final class Demo
         final CountDownLatch done = new CountDownLatch(1);
         try (Topology topology = Topology.build(new Topology.Context().clients(1).targets(3)))
         {
-            final Path dir = Files.createTempDirectory("tandem-demo");
+            final RunDirectory dir = RunDirectory.create("tandem-demo");
             final Path config = dir.resolve("tandem.json");
             Files.writeString(config, new DemoConfig(topology).sourceIpPersistence(sourceIpPersistence)
                 .countersFile(dir.resolve("counters").toString()).json());
@@ -107,9 +107,7 @@ public final class Demo
                     // already shutting down: the hook is running
                 }
                 out.println("tandem demo: agent stopped, removing the namespaces.");
-                Files.deleteIfExists(config);
-                Files.deleteIfExists(dir.resolve("counters"));
-                Files.deleteIfExists(dir);
+                dir.close();
             }
         }
         finally

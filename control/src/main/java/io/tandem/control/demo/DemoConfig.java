@@ -16,6 +16,7 @@ public final class DemoConfig
     private String plan = "p10";
     private final List<String> allowedSourceRanges = new ArrayList<>();
     private String countersFile = "/dev/shm/tandem-demo-counters";
+    private String stateDirectory;
     private int targetPort = Topology.HTTP_PORT;
     private int listenerPort = Topology.VIP_PORT;
     private int maxConnections;
@@ -60,10 +61,19 @@ public final class DemoConfig
         return this;
     }
 
-    /** @param path of the counters file. */
+    /**
+     * @param path of the counters file; the state directory (persisted configuration) goes beside it unless set.
+     */
     public DemoConfig countersFile(final String path)
     {
         this.countersFile = path;
+        return this;
+    }
+
+    /** @param path the node's state directory (where accepted configurations are persisted). */
+    public DemoConfig stateDirectory(final String path)
+    {
+        this.stateDirectory = path;
         return this;
     }
 
@@ -144,7 +154,8 @@ public final class DemoConfig
                 "dataInterface": "%s",
                 "snatAddress": "%s",
                 "workers": %d,%s
-                "countersFile": "%s"
+                "countersFile": "%s",
+                "stateDirectory": "%s"
               },
               "loadBalancer": {
                 "name": "demo",
@@ -168,6 +179,8 @@ public final class DemoConfig
             }
             """.formatted(topology.nodeInterface(), topology.snatAddress(), workers,
             maxConnections == 0 ? "" : "\n    \"maxConnections\": " + maxConnections + ",", countersFile,
+            null != stateDirectory ? stateDirectory :
+                java.nio.file.Path.of(countersFile).resolveSibling("state").toString(),
             topology.vip(), plan,
             listenerPort, idleTimeout, extraListeners.isEmpty() ? "" : ",\n" + String.join(",\n", extraListeners),
             targetPort, sourceIpPersistence, targets,

@@ -478,5 +478,13 @@ class AgentEndToEndTest
         final int toTarget2 = topology.echoServerOutput(2).split("echo-end eof " + topology.snatAddress(), -1).length
             - 1;
         assertEquals(7, toTarget2, "one established and all six new connections on target 2: " + ends);
+
+        // the accepted change was persisted: a restarted agent runs it, not the node file's first configuration
+        assertEquals(0, agent.stop());
+        Files.writeString(dir.resolve("tandem.json"), new DemoConfig(topology).targetPort(Topology.ECHO_PORT)
+            .countersFile(dir.resolve("counters").toString()).json());
+        agent = AgentProcess.start(topology.nodeNs(), dir.resolve("tandem.json"));
+        agent.awaitLine("agent.ready", 30, TimeUnit.SECONDS);
+        assertEquals("target-2\n", topology.httpGet(1, "http://" + topology.vip() + ":8081/"));
     }
 }
