@@ -1,6 +1,9 @@
 package io.tandem.control.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -19,7 +22,20 @@ import java.time.Instant;
 public final class AdminJson
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    private static final ObjectWriter WRITER = JsonMapper.builder().build().writerWithDefaultPrettyPrinter();
+    // As ConfigWriter writes: two-space indents, one array element per line, "key": value, [] and {} when empty.
+    private static final ObjectWriter WRITER;
+
+    static
+    {
+        final DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
+        final DefaultPrettyPrinter printer = new DefaultPrettyPrinter(Separators.createDefaultInstance()
+            .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+            .withObjectEmptySeparator("")
+            .withArrayEmptySeparator(""));
+        printer.indentObjectsWith(indenter);
+        printer.indentArraysWith(indenter);
+        WRITER = JsonMapper.builder().build().writer(printer);
+    }
 
     private AdminJson()
     {
