@@ -1,0 +1,140 @@
+package io.tandem.control.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tandem.dataplane.snapshot.Plan;
+
+import java.io.UncheckedIOException;
+import java.time.Instant;
+
+/**
+ * The JSON bodies of the admin socket that are not configuration (for that see
+ * {@link io.tandem.control.config.ConfigWriter}): status, plans and errors. Stateless and thread-safe.
+ */
+public final class AdminJson
+{
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    // As ConfigWriter writes: two-space indents, one array element per line, "key": value, [] and {} when empty.
+    private static final ObjectWriter WRITER;
+
+    static
+    {
+        final DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
+        final DefaultPrettyPrinter printer = new DefaultPrettyPrinter(Separators.createDefaultInstance()
+            .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+            .withObjectEmptySeparator("")
+            .withArrayEmptySeparator(""));
+        printer.indentObjectsWith(indenter);
+        printer.indentArraysWith(indenter);
+        WRITER = JsonMapper.builder().build().writer(printer);
+    }
+
+    private AdminJson()
+    {
+    }
+
+    /**
+     * The status, as {@code GET /v2/status} shows it:
+     * <pre>
+     * {
+     *   "role": "active", "version": "lb-7", "snapshotVersion": 12,
+     *   "plan": {"planId": "p10", "maxConnections": 10000, "activeConnections": 42},
+     *   "listeners": [{"name": "tcp-80", "port": 80, "activeConnections": 42}],
+     *   "targets": [{"pool": "web", "displayName": "web-1", "ip": "198.18.1.10", "healthy": true,
+     *                "lastResult": "ok", "lastProbe": "2025-01-01T00:00:00Z", "lastProbeEpochMs": 1735689600000}]
+     * }
+     * </pre>
+     * {@code lastResult}, {@code lastProbe} and {@code lastProbeEpochMs} are null before the first probe.
+     *
+     * @param status the status.
+     * @return the tree.
+     */
+    public static ObjectNode status(final AdminStatus status)
+    {
+        final ObjectNode o = NODES.objectNode();
+        o.put("role", status.role());
+        o.put("version", status.configVersion());
+        o.put("snapshotVersion", status.snapshotVersion());
+        o.putObject("plan")
+            .put("planId", status.plan().planId())
+            .put("maxConnections", status.plan().maxConnections())
+            .put("activeConnections", status.plan().activeConnections());
+        final ArrayNode listeners = o.putArray("listeners");
+        for (final AdminStatus.ListenerStatus listener : status.listeners())
+        {
+            listeners.addObject()
+                .put("name", listener.name())
+                .put("port", listener.port())
+                .put("activeConnections", listener.activeConnections());
+        }
+        final ArrayNode targets = o.putArray("targets");
+        for (final AdminStatus.TargetStatus target : status.targets())
+        {
+            final ObjectNode t = targets.addObject()
+                .put("pool", target.pool())
+                .put("displayName", target.displayName())
+                .put("ip", target.ip())
+                .put("healthy", target.healthy())
+                .put("lastResult", target.lastResult());
+            if (target.lastProbeEpochMs() == AdminStatus.TargetStatus.NEVER)
+            {
+                t.putNull("lastProbe");
+                t.putNull("lastProbeEpochMs");
+            }
+            else
+            {
+                t.put("lastProbe", Instant.ofEpochMilli(target.lastProbeEpochMs()).toString());
+                t.put("lastProbeEpochMs", target.lastProbeEpochMs());
+            }
+        }
+        return o;
+    }
+
+    /**
+     * The plans, as the API's {@code ListPlansResponse}: {@code {"validPlans": [PlanDetails...]}} with
+     * {@code planId}, {@code name}, {@code description} and {@code maxConnections}. {@code region} and
+     * {@code flavorName} are left out: a node has neither.
+     *
+     * @return the tree.
+     */
+    public static ObjectNode plans()
+    {
+        final ObjectNode o = NODES.objectNode();
+        final ArrayNode plans = o.putArray("validPlans");
+        for (final Plan plan : Plan.values())
+        {
+            plans.addObject()
+                .put("planId", plan.id())
+                .put("name", "Tandem-Network-Load-Balancer-" + plan.id().substring(1))
+                .put("description", "up to " + plan.maxConnections() + " concurrent connections per node" +
+                    (plan == Plan.DEFAULT ? "; the default" : ""))
+                .put("maxConnections", plan.maxConnections());
+        }
+        return o;
+    }
+
+    /**
+     * @param tree a JSON tree.
+     * @return its text, indented, ending with a line break.
+     */
+    public static String write(final JsonNode tree)
+    {
+        try
+        {
+            return WRITER.writeValueAsString(tree) + "\n";
+        }
+        catch (final JsonProcessingException ex)
+        {
+            // A tree of strings, numbers and booleans always serialises; this is not expected to happen.
+            throw new UncheckedIOException(ex);
+        }
+    }
+}

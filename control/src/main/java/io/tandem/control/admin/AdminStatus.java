@@ -1,0 +1,113 @@
+package io.tandem.control.admin;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What {@code GET /v2/status} shows: the node's role in the pair, the versions in force, how much of the plan is in
+ * use, connections per listener and the health of every target as the prober last saw it. Immutable.
+ *
+ * @param role            the node's role, e.g. {@code active}, {@code passive}, {@code standalone}.
+ * @param configVersion   the load balancer's version in force, or null when it has none.
+ * @param snapshotVersion the forwarding snapshot's version the workers run with; 0 before the first.
+ * @param plan            the plan and its use.
+ * @param listeners       connections per listener; copied.
+ * @param targets         health per target, in configuration order; copied.
+ */
+public record AdminStatus(
+    String role,
+    String configVersion,
+    long snapshotVersion,
+    PlanUsage plan,
+    List<ListenerStatus> listeners,
+    List<TargetStatus> targets)
+{
+    /**
+     * @param role            the role.
+     * @param configVersion   the configuration's version, or null.
+     * @param snapshotVersion the snapshot's version.
+     * @param plan            the plan's use.
+     * @param listeners       the listeners; copied.
+     * @param targets         the targets; copied.
+     */
+    public AdminStatus
+    {
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(plan, "plan");
+        listeners = List.copyOf(listeners);
+        targets = List.copyOf(targets);
+    }
+
+    /**
+     * The plan's cap and how much of it is used.
+     *
+     * @param planId            the API's plan id, e.g. {@code p10}.
+     * @param maxConnections    the cap in force on this node (the plan's, or the node's own when lower).
+     * @param activeConnections connections tracked now, over all workers.
+     */
+    public record PlanUsage(String planId, int maxConnections, long activeConnections)
+    {
+        /**
+         * @param planId            the plan id.
+         * @param maxConnections    the cap.
+         * @param activeConnections connections now.
+         */
+        public PlanUsage
+        {
+            Objects.requireNonNull(planId, "planId");
+        }
+    }
+
+    /**
+     * One listener's connections.
+     *
+     * @param name              the listener's name ({@code displayName}, else {@code tcp-<port>}).
+     * @param port              its TCP port.
+     * @param activeConnections connections tracked now for this listener.
+     */
+    public record ListenerStatus(String name, int port, long activeConnections)
+    {
+        /**
+         * @param name              the name.
+         * @param port              the port.
+         * @param activeConnections connections now.
+         */
+        public ListenerStatus
+        {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
+    /**
+     * One target's health.
+     *
+     * @param pool             the target pool's name.
+     * @param displayName      the target's name.
+     * @param ip               the target's address as dotted quad.
+     * @param healthy          true when new connections may go to it.
+     * @param lastResult       the last probe's outcome for people, e.g. {@code ok} or {@code connection refused};
+     *                         null before the first probe.
+     * @param lastProbeEpochMs when the last probe finished, epoch ms; {@link #NEVER} before the first probe.
+     */
+    public record TargetStatus(
+        String pool, String displayName, String ip, boolean healthy, String lastResult, long lastProbeEpochMs)
+    {
+        /** {@link #lastProbeEpochMs()} before the first probe. */
+        public static final long NEVER = 0;
+
+        /**
+         * @param pool             the pool.
+         * @param displayName      the target's name.
+         * @param ip               the address.
+         * @param healthy          the health.
+         * @param lastResult       the last outcome, or null.
+         * @param lastProbeEpochMs when, or {@link #NEVER}.
+         */
+        public TargetStatus
+        {
+            Objects.requireNonNull(pool, "pool");
+            Objects.requireNonNull(displayName, "displayName");
+            Objects.requireNonNull(ip, "ip");
+        }
+    }
+}
