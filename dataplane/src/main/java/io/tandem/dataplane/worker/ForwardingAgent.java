@@ -29,6 +29,7 @@ import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import static io.tandem.dataplane.flow.FlowRecord.*;
 import static io.tandem.dataplane.packet.TcpFlyweight.ACK;
@@ -84,6 +85,8 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     private final SegmentWriter segmentWriter = new SegmentWriter();
     private final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(128));
     private final int[] roundRobin = new int[ForwardingSnapshot.MAX_POOLS];
+    // tracked connections per listener port: written only by this worker (release stores), read by the control plane
+    private final AtomicLongArray activeByListenerPort = new AtomicLongArray(65536);
 
     private final long resetCostNs;
     private final long resetAllowanceMaxNs;
@@ -140,6 +143,15 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     public FlowTable flowTable()
     {
         return table;
+    }
+
+    /**
+     * @param port a listener's port.
+     * @return connections this worker tracks for listeners on that port now; any thread.
+     */
+    public long activeConnections(final int port)
+    {
+        return activeByListenerPort.get(port);
     }
 
     /** @return the worker's counters. */
@@ -452,6 +464,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         records.putLong(base + EXPIRES_NS_OFFSET, expiresNs);
         wheel.schedule(recordIndex, expiresNs);
         counters.increment(WorkerCounter.CONNECTIONS_OPENED);
+        activeByListenerPort.lazySet(vipPort, activeByListenerPort.get(vipPort) + 1);
         rewriteAndForward(buffer, offset, totalLength, base, FlowTable.DIR_FROM_CLIENT, s);
     }
 
@@ -826,6 +839,8 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
 
     private void forget(final int recordIndex)
     {
+        final int vipPort = records.getShort(table.recordOffset(recordIndex) + VIP_PORT_OFFSET) & 0xFFFF;
+        activeByListenerPort.lazySet(vipPort, activeByListenerPort.get(vipPort) - 1);
         wheel.cancel(recordIndex);
         table.remove(recordIndex);
         budget.release();

@@ -103,6 +103,20 @@ public final class WorkerGroup implements AutoCloseable
         return List.copyOf(agents);
     }
 
+    /**
+     * @param port a listener's port.
+     * @return connections all workers track for listeners on that port; any thread.
+     */
+    public long activeConnections(final int port)
+    {
+        long total = 0;
+        for (final ForwardingAgent agent : agents)
+        {
+            total += agent.activeConnections(port);
+        }
+        return total;
+    }
+
     /** @return the connections tracked by all workers. */
     public long activeConnections()
     {

@@ -152,9 +152,11 @@ class ForwardingAgentGoldenTest
         assertEquals(TcpState.TIME_WAIT, onlyRecordState());
         assertEquals(1, h.count(WorkerCounter.CONNECTIONS_CLOSED_FIN));
 
+        assertEquals(1, h.agent.activeConnections(VIP_PORT));
         h.advance(timeouts().timeWaitNs() + TimeUnit.MILLISECONDS.toNanos(20), TimeUnit.NANOSECONDS);
         assertEquals(0, h.agent.flowTable().size());
         assertEquals(0, h.context.budget().active());
+        assertEquals(0, h.agent.activeConnections(VIP_PORT));
         assertEquals(3, h.count(WorkerCounter.FORWARDED_TO_CLIENT));
         assertEquals(5, h.count(WorkerCounter.FORWARDED_TO_TARGET));
     }
