@@ -1,6 +1,8 @@
 package io.tandem.control;
 
+import io.tandem.control.admin.AdminServer;
 import io.tandem.control.agent.EventLog;
+import io.tandem.control.agent.NodeAdminBackend;
 import io.tandem.control.agent.NodeAgent;
 import io.tandem.control.config.ConfigException;
 import io.tandem.control.config.ConfigReader;
@@ -102,6 +104,21 @@ public final class Main implements Callable<Integer>
                 System.err.println("tandem agent: cannot start: " + ex.getMessage());
                 return EXIT_FAILURE;
             }
+            final AdminServer admin;
+            try
+            {
+                admin = AdminServer.start(new AdminServer.Context()
+                    .socketPath(tandemConfig.node().adminSocket())
+                    .backend(new NodeAdminBackend(node))
+                    .log(log));
+            }
+            catch (final RuntimeException ex)
+            {
+                node.close();
+                System.err.println("tandem agent: cannot open the admin socket " + tandemConfig.node().adminSocket() +
+                    ": " + ex.getMessage());
+                return EXIT_FAILURE;
+            }
             // On SIGTERM/SIGINT: let the control loop take everything down, then exit 0 for a clean stop (1 when the
             // clean-up failed or timed out) instead of the JVM's 143, so scripts and systemd can tell the two apart.
             final Thread hook = new Thread(() ->
@@ -133,6 +150,7 @@ public final class Main implements Callable<Integer>
             }
             finally
             {
+                admin.close();
                 node.close();
             }
             return 0;

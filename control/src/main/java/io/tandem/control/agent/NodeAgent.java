@@ -328,6 +328,52 @@ public final class NodeAgent implements AutoCloseable
         exchange.publish(buildSnapshot());
     }
 
+    /** @return the counters file's reader, or null before the workers run. */
+    public org.agrona.concurrent.status.CountersReader countersReader()
+    {
+        return null == countersFile ? null : countersFile.reader();
+    }
+
+    /**
+     * @return the node's state for the admin API: role, versions, plan use, connections per listener and the health
+     * of every target.
+     */
+    public synchronized io.tandem.control.admin.AdminStatus status()
+    {
+        final LoadBalancerConfig lb = config.loadBalancer();
+        final int limit = config.node().connectionLimit(lb.plan().maxConnections());
+        final java.util.List<io.tandem.control.admin.AdminStatus.ListenerStatus> listeners = new java.util.ArrayList<>();
+        for (final ListenerConfig listener : lb.listeners())
+        {
+            listeners.add(new io.tandem.control.admin.AdminStatus.ListenerStatus(listener.name(), listener.port(),
+                null == workers ? 0 : workers.activeConnections(listener.port())));
+        }
+        final java.util.List<io.tandem.control.admin.AdminStatus.TargetStatus> targets = new java.util.ArrayList<>();
+        for (final TargetPoolConfig pool : lb.targetPools())
+        {
+            for (final TargetConfig target : pool.targets())
+            {
+                targets.add(targetStatus(pool, target));
+            }
+        }
+        return new io.tandem.control.admin.AdminStatus(
+            "standalone",
+            store.currentVersion(),
+            null == exchange ? 0 : exchange.current().version(),
+            new io.tandem.control.admin.AdminStatus.PlanUsage(lb.plan().id(), limit,
+                null == workers ? 0 : workers.activeConnections()),
+            listeners,
+            targets);
+    }
+
+    private io.tandem.control.admin.AdminStatus.TargetStatus targetStatus(
+        final TargetPoolConfig pool, final TargetConfig target)
+    {
+        return new io.tandem.control.admin.AdminStatus.TargetStatus(pool.name(), target.displayName(), target.ip(),
+            health.isHealthy(pool.name(), target.ip()), null,
+            io.tandem.control.admin.AdminStatus.TargetStatus.NEVER);
+    }
+
     /** @return the configuration in force. */
     public TandemConfig config()
     {

@@ -62,7 +62,8 @@ public final class DemoConfig
     }
 
     /**
-     * @param path of the counters file; the state directory (persisted configuration) goes beside it unless set.
+     * @param path of the counters file; the state directory (persisted configuration) and the admin socket go beside
+     *             it.
      */
     public DemoConfig countersFile(final String path)
     {
@@ -155,7 +156,8 @@ public final class DemoConfig
                 "snatAddress": "%s",
                 "workers": %d,%s
                 "countersFile": "%s",
-                "stateDirectory": "%s"
+                "stateDirectory": "%s",
+                "adminSocket": "%s"
               },
               "loadBalancer": {
                 "name": "demo",
@@ -181,6 +183,7 @@ public final class DemoConfig
             maxConnections == 0 ? "" : "\n    \"maxConnections\": " + maxConnections + ",", countersFile,
             null != stateDirectory ? stateDirectory :
                 java.nio.file.Path.of(countersFile).resolveSibling("state").toString(),
+            java.nio.file.Path.of(countersFile).resolveSibling("admin.sock").toString(),
             topology.vip(), plan,
             listenerPort, idleTimeout, extraListeners.isEmpty() ? "" : ",\n" + String.join(",\n", extraListeners),
             targetPort, sourceIpPersistence, targets,

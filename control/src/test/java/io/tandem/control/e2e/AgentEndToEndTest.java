@@ -487,4 +487,46 @@ class AgentEndToEndTest
         agent.awaitLine("agent.ready", 30, TimeUnit.SECONDS);
         assertEquals("target-2\n", topology.httpGet(1, "http://" + topology.vip() + ":8081/"));
     }
+
+    /** {@code curl --unix-socket} against the agent's admin socket, as the README shows it. */
+    private String admin(final String method, final String path, final String body) throws Exception
+    {
+        final java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("curl", "-sS",
+            "--max-time", "10", "--unix-socket", dir.resolve("admin.sock").toString(), "-X", method));
+        if (null != body)
+        {
+            command.addAll(java.util.List.of("-H", "Content-Type: application/json", "--data-binary", body));
+        }
+        command.add("http://localhost" + path);
+        final Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final String out = new String(curl.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, curl.waitFor(), out);
+        return out;
+    }
+
+    @Test
+    void shouldServeStatusAndApplyATargetPoolUpdateThroughTheAdminSocket() throws Exception
+    {
+        topology = Topology.build();
+        startAgent(new DemoConfig(topology));
+        assertTrue(topology.httpGet(1, topology.vipUrl()).startsWith("target-"));
+
+        final String status = admin("GET", "/v2/status", null);
+        assertTrue(status.contains("\"role\"") && status.contains("198.18.0.21"), status);
+        assertTrue(admin("GET", "/metrics", null).contains("tandem_"), "Prometheus text");
+
+        final String pool = "{\"name\": \"web\", \"targetPort\": 8080, \"targets\": [" +
+            "{\"displayName\": \"target-3\", \"ip\": \"" + topology.target(3).address() + "\"}]}";
+        final String updated = admin("PUT", "/v2/load-balancer/target-pools/web", pool);
+        assertTrue(updated.contains(topology.target(3).address()), updated);
+        for (int i = 0; i < 6; i++)
+        {
+            assertEquals("target-3\n", topology.httpGet(1, topology.vipUrl()), "traffic follows the pool update");
+        }
+
+        final String stale = admin("PUT", "/v2/load-balancer", admin("GET", "/v2/load-balancer", null)
+            .replaceAll("\"version\"\\s*:\\s*\"[^\"]*\"", "\"version\": \"0-00000000\""));
+        assertTrue(stale.contains("STALE_VERSION"), "a change based on an old version is refused: " + stale);
+        assertEquals("target-3\n", topology.httpGet(1, topology.vipUrl()), "and changes nothing");
+    }
 }
