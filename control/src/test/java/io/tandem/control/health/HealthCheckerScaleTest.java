@@ -122,8 +122,9 @@ class HealthCheckerScaleTest
         assertTrue(min >= RUN_MS / INTERVAL_MS - 1 && max <= RUN_MS / INTERVAL_MS + 1,
             "every target probed once per interval: " + min + ".." + max);
         assertTrue(recorder.transitions.isEmpty(), "no target failed: " + recorder.transitions);
-        // bounds with room for a loaded 2-core test host: on time means within a few ms, never a missed interval
-        assertTrue(p99 <= 50, "probes start on time, p99: " + p99 + " ms");
+        // on an idle host p99 is a few ms; the bounds leave room for a loaded 2-core test host (other builds running
+        // beside this one delay a runnable thread by tens of ms), yet catch a checker that cannot keep up
+        assertTrue(p99 <= INTERVAL_MS / 5, "probes start on time, p99: " + p99 + " ms");
         assertTrue(latenessNs < TimeUnit.MILLISECONDS.toNanos(INTERVAL_MS / 2), "never an interval late: " + latenessNs);
         assertTrue(cpuNs < wallNs / 4, "the checker thread stays well below a core: " + cpuNs + " of " + wallNs);
     }

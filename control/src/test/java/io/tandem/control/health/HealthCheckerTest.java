@@ -277,8 +277,9 @@ class HealthCheckerTest
             targets, intervalMs, jitterMs, firsts[0] - t0, spanMs, maxPer50Ms, minGap, maxGap);
         assertTrue(spanMs > intervalMs / 2, "first probes spread over the interval: " + spanMs);
         assertTrue(maxPer50Ms <= targets / 2, "first probes not all at once: " + maxPer50Ms);
-        // the clock is ms-coarse and the thread may be a little late: a few ms of slack each way
-        assertTrue(minGap >= intervalMs - 5, "gap at least the interval: " + minGap);
+        // due times are fixed-rate, so a probe that starts late shortens the gap to the next one; the epoch clock is
+        // ms-coarse, and a loaded test host delays a start by tens of ms now and then: slack both ways
+        assertTrue(minGap >= intervalMs - 50, "gap at least the interval: " + minGap);
         assertTrue(maxGap <= intervalMs + jitterMs + 50, "gap at most interval + jitter: " + maxGap);
         assertTrue(maxGap - minGap > jitterMs / 2, "gaps vary by the jitter: " + minGap + ".." + maxGap);
     }
