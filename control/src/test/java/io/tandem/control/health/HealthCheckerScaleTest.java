@@ -125,7 +125,8 @@ class HealthCheckerScaleTest
         // on an idle host p99 is a few ms; the bounds leave room for a loaded 2-core test host (other builds running
         // beside this one delay a runnable thread by tens of ms), yet catch a checker that cannot keep up
         assertTrue(p99 <= INTERVAL_MS / 5, "probes start on time, p99: " + p99 + " ms");
-        assertTrue(latenessNs < TimeUnit.MILLISECONDS.toNanos(INTERVAL_MS / 2), "never an interval late: " + latenessNs);
+        assertTrue(latenessNs < TimeUnit.MILLISECONDS.toNanos(INTERVAL_MS / 2),
+            "never an interval late: " + latenessNs);
         assertTrue(cpuNs < wallNs / 4, "the checker thread stays well below a core: " + cpuNs + " of " + wallNs);
     }
 

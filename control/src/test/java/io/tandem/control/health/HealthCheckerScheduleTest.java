@@ -77,7 +77,8 @@ class HealthCheckerScheduleTest
         assertEquals(ProbeResult.REFUSED, HealthChecker.failure(new ConnectException("Connection refused")));
         assertEquals("error: no route to host",
             HealthChecker.failure(new NoRouteToHostException("No route to host")).toString());
-        assertEquals("error: connection reset", HealthChecker.failure(new SocketException("Connection reset")).toString());
+        assertEquals("error: connection reset",
+            HealthChecker.failure(new SocketException("Connection reset")).toString());
         assertEquals("error: IOException", HealthChecker.failure(new IOException()).toString());
     }
 
