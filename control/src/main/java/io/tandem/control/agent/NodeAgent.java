@@ -68,6 +68,8 @@ public final class NodeAgent implements AutoCloseable
     private final Set<Integer> ownedAddresses = new LinkedHashSet<>();
     private NftIngressRule rule;
     private ConfigStore store;
+    private io.tandem.control.health.HealthChecker healthChecker;
+    private volatile boolean healthDirty;
     private int tableCapacity;
     private final EventLog log;
     private final Deque<Runnable> undo = new ArrayDeque<>();
@@ -191,6 +193,19 @@ public final class NodeAgent implements AutoCloseable
         undo.push(workers::close);
         workers.start();
 
+        // probes leave from the node's own address; a transition only marks the health dirty, and the control loop
+        // publishes the snapshot, so the checker's thread never waits for this agent's lock
+        healthChecker = new io.tandem.control.health.HealthChecker(new io.tandem.control.health.HealthChecker.Context()
+            .localAddress(Bytes.ipv4ToString(localNetwork))
+            .listener((pool, ip, healthy, reason) ->
+            {
+                log.log(healthy ? "target.up" : "target.down", "pool", pool, "target", ip, "reason", reason);
+                healthDirty = true;
+            })
+            .errorHandler(t -> log.log("health.error", "error", t.toString())));
+        undo.push(healthChecker::close);
+        healthChecker.update(config.loadBalancer()).join();
+
         // The VIP and the SNAT address are the balancer's: removed on stop even when an agent that was killed left
         // them behind (the pair's election moves them between nodes the same way).
         undo.push(this::releaseAddresses);
@@ -277,6 +292,7 @@ public final class NodeAgent implements AutoCloseable
             throw ex;
         }
         config = new TandemConfig(config.node(), stored);
+        healthChecker.update(stored);
         log.log("config.applied", "snapshot", version, "listeners", lb.listeners().size(), "pools",
             lb.targetPools().size(), "plan", lb.plan().id(), "version", store.currentVersion());
         return stored;
@@ -369,9 +385,16 @@ public final class NodeAgent implements AutoCloseable
     private io.tandem.control.admin.AdminStatus.TargetStatus targetStatus(
         final TargetPoolConfig pool, final TargetConfig target)
     {
+        final io.tandem.control.health.TargetStatus probed =
+            null == healthChecker ? null : healthChecker.status(pool.name(), target.ip());
+        if (null == probed || null == probed.lastResult())
+        {
+            return new io.tandem.control.admin.AdminStatus.TargetStatus(pool.name(), target.displayName(),
+                target.ip(), health.isHealthy(pool.name(), target.ip()), null,
+                io.tandem.control.admin.AdminStatus.TargetStatus.NEVER);
+        }
         return new io.tandem.control.admin.AdminStatus.TargetStatus(pool.name(), target.displayName(), target.ip(),
-            health.isHealthy(pool.name(), target.ip()), null,
-            io.tandem.control.admin.AdminStatus.TargetStatus.NEVER);
+            probed.healthy(), probed.lastResult().toString(), probed.lastProbeEpochMs());
     }
 
     /** @return the configuration in force. */
@@ -502,6 +525,12 @@ public final class NodeAgent implements AutoCloseable
             if (events.awaitReadable(100))
             {
                 events.pollEvents(listener);
+            }
+            if (healthDirty)
+            {
+                healthDirty = false;
+                healthChanged(healthChecker.snapshot());
+                log.log("snapshot.published", "reason", "health", "snapshot", version);
             }
             if (neighboursDirty)
             {

@@ -22,6 +22,7 @@ public final class DemoConfig
     private int maxConnections;
     private int workers = 1;
     private int[] onlyTargets;
+    private String healthCheck = "";
     private final List<String> extraListeners = new ArrayList<>();
     private final List<String> extraPools = new ArrayList<>();
 
@@ -89,6 +90,21 @@ public final class DemoConfig
     public DemoConfig onlyTargets(final int... targets)
     {
         this.onlyTargets = targets.clone();
+        return this;
+    }
+
+    /**
+     * Sets the main pool's active health check.
+     *
+     * @param interval  e.g. {@code "0.2s"}.
+     * @param timeout   e.g. {@code "0.15s"}.
+     * @param healthy   successes before a target is up again.
+     * @param unhealthy failures before a target is down.
+     */
+    public DemoConfig healthCheck(final String interval, final String timeout, final int healthy, final int unhealthy)
+    {
+        this.healthCheck = ",\n        \"activeHealthCheck\": { \"interval\": \"" + interval + "\", \"timeout\": \"" +
+            timeout + "\", \"healthyThreshold\": " + healthy + ", \"unhealthyThreshold\": " + unhealthy + " }";
         return this;
     }
 
@@ -171,7 +187,7 @@ public final class DemoConfig
                   {
                     "name": "web",
                     "targetPort": %d,
-                    "sessionPersistence": { "useSourceIpAddress": %s },
+                    "sessionPersistence": { "useSourceIpAddress": %s }%s,
                     "targets": [
             %s
                     ]
@@ -186,7 +202,7 @@ public final class DemoConfig
             java.nio.file.Path.of(countersFile).resolveSibling("admin.sock").toString(),
             topology.vip(), plan,
             listenerPort, idleTimeout, extraListeners.isEmpty() ? "" : ",\n" + String.join(",\n", extraListeners),
-            targetPort, sourceIpPersistence, targets,
+            targetPort, sourceIpPersistence, healthCheck, targets,
             extraPools.isEmpty() ? "" : ",\n" + String.join(",\n", extraPools),
             allowedSourceRanges.isEmpty() ? "" : ",\n    \"options\": { \"accessControl\": { \"allowedSourceRanges\": [" +
                 ranges + "] } }");

@@ -529,4 +529,61 @@ class AgentEndToEndTest
         assertTrue(stale.contains("STALE_VERSION"), "a change based on an old version is refused: " + stale);
         assertEquals("target-3\n", topology.httpGet(1, topology.vipUrl()), "and changes nothing");
     }
+
+    /** @return true when none of {@code requests} requests through the VIP reached target {@code target}. */
+    private boolean avoids(final int target, final int requests)
+    {
+        for (int i = 0; i < requests; i++)
+        {
+            try
+            {
+                if (topology.httpGet(1, topology.vipUrl()).equals("target-" + target + "\n"))
+                {
+                    return false;
+                }
+            }
+            catch (final RuntimeException refused)
+            {
+                return false; // a connection sent to the stopped target before it was found down
+            }
+        }
+        return true;
+    }
+
+    @Test
+    void shouldMoveTrafficOffATargetThatStopsAnsweringAndBackWhenItReturns() throws Exception
+    {
+        topology = Topology.build();
+        startAgent(new DemoConfig(topology).healthCheck("0.2s", "0.15s", 2, 2));
+        assertTrue(!avoids(2, 6), "target 2 serves while healthy");
+
+        final long stoppedNs = System.nanoTime();
+        topology.stopServer(2);
+        final String down = agent.awaitLine("target.down pool=web target=" + topology.target(2).address(), 10,
+            TimeUnit.SECONDS);
+        final long detectedMs = (System.nanoTime() - stoppedNs) / 1_000_000;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!avoids(2, 9) && System.nanoTime() < deadline)
+        {
+            Thread.sleep(50);
+        }
+        final long movedMs = (System.nanoTime() - stoppedNs) / 1_000_000;
+        assertTrue(avoids(2, 9), "traffic avoids the down target");
+        System.out.printf("health: server stopped -> target.down %d ms, -> traffic moved by %d ms (%s)%n", detectedMs,
+            movedMs, down);
+        assertTrue(admin("GET", "/v2/status", null).contains("refused"), "status shows the last probe's result");
+
+        final long startedNs = System.nanoTime();
+        topology.startServer(2);
+        agent.awaitLine("target.up pool=web target=" + topology.target(2).address(), 10, TimeUnit.SECONDS);
+        final long upMs = (System.nanoTime() - startedNs) / 1_000_000;
+        final long backDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        boolean back = false;
+        while (!back && System.nanoTime() < backDeadline)
+        {
+            back = !avoids(2, 6);
+        }
+        assertTrue(back, "target 2 takes connections again");
+        System.out.printf("health: server started -> target.up %d ms%n", upMs);
+    }
 }
