@@ -4,6 +4,7 @@ import io.tandem.control.admin.AdminServer;
 import io.tandem.control.agent.EventLog;
 import io.tandem.control.agent.NodeAdminBackend;
 import io.tandem.control.agent.NodeAgent;
+import io.tandem.control.cli.CtlCommand;
 import io.tandem.control.config.ConfigException;
 import io.tandem.control.config.ConfigReader;
 import io.tandem.control.config.ConfigViolation;
@@ -25,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * Entry point of {@code tandem.jar}: {@code agent} runs a node. Exit codes: 0 done, 1 failed while running or
  * starting, 2 bad command line or configuration.
  */
-@Command(name = "tandem", mixinStandardHelpOptions = true, subcommands = {Main.Agent.class, Main.DemoCommand.class},
+@Command(name = "tandem", mixinStandardHelpOptions = true,
+    subcommands = {Main.Agent.class, Main.DemoCommand.class, CtlCommand.class},
     description = "Tandem: an L4 TCP load balancer appliance pair.")
 public final class Main implements Callable<Integer>
 {
