@@ -121,6 +121,7 @@ public final class Main implements Callable<Integer>
                     ": " + ex.getMessage());
                 return EXIT_FAILURE;
             }
+            log.log("agent.ready", "admin", tandemConfig.node().adminSocket());
             // On SIGTERM/SIGINT: let the control loop take everything down, then exit 0 for a clean stop (1 when the
             // clean-up failed or timed out) instead of the JVM's 143, so scripts and systemd can tell the two apart.
             final Thread hook = new Thread(() ->

@@ -155,8 +155,8 @@ public final class NodeAgent implements AutoCloseable
         undo.push(countersFile::close);
 
         refreshNeighbours();
+        awaitNeighbours();
         loggedEpoch = nextHopEpoch;
-        resolveMissingNeighbours();
         exchange = new SnapshotExchange(buildSnapshot(), config.node().workers());
 
         rule = new NftIngressRule(ifName);
@@ -213,7 +213,7 @@ public final class NodeAgent implements AutoCloseable
         {
             ownAddress(address);
         }
-        log.log("agent.ready", "interface", ifName, "mac", Bytes.macToString(link.mac()),
+        log.log("node.up", "interface", ifName, "mac", Bytes.macToString(link.mac()),
             "vip", config.loadBalancer().externalAddress(), "snat", config.node().snatAddress(),
             "listeners", config.loadBalancer().listeners().size(), "plan", config.loadBalancer().plan().id(),
             "gateway", gateway == RtNetlink.NO_GATEWAY ? "none" : Bytes.ipv4ToString(gateway),
@@ -449,8 +449,12 @@ public final class NodeAgent implements AutoCloseable
         return true;
     }
 
-    /** The targets on the local network and the gateway must be in the neighbour table; ask for those that are not. */
-    private void resolveMissingNeighbours()
+    /**
+     * The targets on the local network and the gateway must be in the neighbour table; asks for those that are not.
+     *
+     * @return true when any was missing.
+     */
+    private boolean resolveMissingNeighbours()
     {
         final Set<Integer> wanted = new LinkedHashSet<>();
         for (final TargetPoolConfig pool : config.loadBalancer().targetPools())
@@ -465,12 +469,42 @@ public final class NodeAgent implements AutoCloseable
             wanted.add(gateway);
         }
         wanted.remove(RtNetlink.NO_GATEWAY);
+        boolean missing = false;
         for (final int address : wanted)
         {
             if (!neighbourMacs.containsKey(address))
             {
                 netlink.resolveNeighbour(link.index(), address);
+                missing = true;
             }
+        }
+        return missing;
+    }
+
+    /**
+     * Asks the kernel to resolve the gateway and the targets, and waits a little (at most 2 s) for the answers, so that
+     * the first SYNs after start-up find their next hops instead of being dropped. Targets that do not answer are
+     * resolved again by the control loop.
+     */
+    private void awaitNeighbours()
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (true)
+        {
+            if (!resolveMissingNeighbours() || System.nanoTime() - deadline >= 0)
+            {
+                return;
+            }
+            try
+            {
+                Thread.sleep(20);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            refreshNeighbours();
         }
     }
 

@@ -31,8 +31,18 @@ public final class AgentLauncher
      */
     public static List<String> command(final Netns netns, final Path config)
     {
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns.name(),
-            ProcessHandle.current().info().command().orElse("java")));
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns.name()));
+        command.addAll(javaCommand("agent", "--config", config.toString()));
+        return command;
+    }
+
+    /**
+     * @param args the arguments of {@code io.tandem.control.Main}, e.g. {@code ctl status}.
+     * @return a command line that runs Tandem's main class in a new JVM like this one.
+     */
+    public static List<String> javaCommand(final String... args)
+    {
+        final List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
         for (final String argument : ManagementFactory.getRuntimeMXBean().getInputArguments())
         {
             if (argument.startsWith("--enable-native-access") || argument.startsWith("--add-exports") ||
@@ -42,8 +52,8 @@ public final class AgentLauncher
                 command.add(argument);
             }
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tandem.control.Main", "agent",
-            "--config", config.toString()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tandem.control.Main"));
+        command.addAll(List.of(args));
         return command;
     }
 

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -350,7 +351,7 @@ class AgentEndToEndTest
     {
         topology = Topology.build();
         startAgent(new DemoConfig(topology));
-        final String ready = agent.awaitLine("agent.ready", 1, TimeUnit.SECONDS);
+        final String ready = agent.awaitLine("node.up", 1, TimeUnit.SECONDS);
         final String nodeMac = ready.replaceAll(".* mac=(\\S+).*", "$1");
         final Topology.Host sender = topology.target(1);
         final String targetMac = sender.ip("-o", "link", "show", sender.interfaceName())
@@ -489,6 +490,21 @@ class AgentEndToEndTest
         assertEquals("target-2\n", topology.httpGet(1, "http://" + topology.vip() + ":8081/"));
     }
 
+    /** Runs {@code tandem ctl ARGS} as its own process; @return its output, after checking it exited 0. */
+    private static String ctl(final String... args) throws Exception
+    {
+        final java.util.List<String> command = new java.util.ArrayList<>(List.of("ctl"));
+        command.addAll(java.util.List.of(args));
+        final java.util.List<String> processCommand = io.tandem.control.demo.AgentLauncher.javaCommand(
+            command.toArray(new String[0]));
+        final Process process = new ProcessBuilder(processCommand).redirectErrorStream(true).start();
+        final String out = new String(process.getInputStream().readAllBytes(),
+            java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "ctl finished");
+        assertEquals(0, process.exitValue(), "tandem ctl " + String.join(" ", args) + ":\n" + out);
+        return out;
+    }
+
     /** {@code curl --unix-socket} against the agent's admin socket, as the README shows it. */
     private String admin(final String method, final String path, final String body) throws Exception
     {
@@ -528,6 +544,12 @@ class AgentEndToEndTest
         final String stale = admin("PUT", "/v2/load-balancer", admin("GET", "/v2/load-balancer", null)
             .replaceAll("\"version\"\\s*:\\s*\"[^\"]*\"", "\"version\": \"0-00000000\""));
         assertTrue(stale.contains("STALE_VERSION"), "a change based on an old version is refused: " + stale);
+
+        // tandemctl against the real agent: status through the socket, stats straight from the counters file
+        final String ctlStatus = ctl("--socket", dir.resolve("admin.sock").toString(), "status");
+        assertTrue(ctlStatus.contains(topology.target(3).address()), ctlStatus);
+        final String ctlStats = ctl("--counters", dir.resolve("counters").toString(), "-o", "json", "stats");
+        assertTrue(ctlStats.contains("\"connections_opened\""), ctlStats);
         assertEquals("target-3\n", topology.httpGet(1, topology.vipUrl()), "and changes nothing");
     }
 
