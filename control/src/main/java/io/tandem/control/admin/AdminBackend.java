@@ -74,4 +74,15 @@ public interface AdminBackend
     {
         return PrometheusRenderer.render(counters(), status());
     }
+
+    /**
+     * A sample of the connections the workers track, for {@code GET /v2/flows}.
+     *
+     * @param limit most connections per worker.
+     * @return the sample; empty when there is no data plane behind this backend.
+     */
+    default java.util.List<io.tandem.dataplane.worker.FlowSample> flows(final int limit)
+    {
+        return java.util.List.of();
+    }
 }

@@ -40,6 +40,7 @@ import java.util.function.Consumer;
  * GET  /v2/load-balancer/target-pools/{name}  TargetPool
  * PUT  /v2/load-balancer/target-pools/{name}  UpdateTargetPoolPayload, optional If-Match: "version" -> TargetPool
  * GET  /v2/status                             role, versions, plan use, listeners, target health
+ * GET  /v2/flows?limit=N                       a sample of tracked connections, at most N per worker
  * GET  /v2/plans                              ListPlansResponse
  * GET  /metrics                               Prometheus text
  * </pre>
@@ -50,6 +51,7 @@ final class AdminHandler extends Handler.Abstract
     static final String TARGET_POOLS = LOAD_BALANCER + "/target-pools/";
     static final String STATUS = "/v2/status";
     static final String PLANS = "/v2/plans";
+    static final String FLOWS = "/v2/flows";
     static final String METRICS = "/metrics";
 
     private static final String JSON = "application/json";
@@ -144,6 +146,11 @@ final class AdminHandler extends Handler.Abstract
         {
             getOnly(exchange, () -> exchange.json(200, AdminJson.plans(), null));
         }
+        else if (FLOWS.equals(path))
+        {
+            getOnly(exchange, () -> exchange.json(200,
+                AdminJson.flows(backend.flows(flowLimit(exchange.request.getHttpURI().getQuery()))), null));
+        }
         else if (METRICS.equals(path))
         {
             getOnly(exchange, () -> exchange.text(200, PrometheusRenderer.CONTENT_TYPE, backend.metrics()));
@@ -151,8 +158,31 @@ final class AdminHandler extends Handler.Abstract
         else
         {
             exchange.error(ApiError.of(404, "no resource at " + path + "; there are " + LOAD_BALANCER + ", " +
-                TARGET_POOLS + "{name}, " + STATUS + ", " + PLANS + " and " + METRICS));
+                TARGET_POOLS + "{name}, " + STATUS + ", " + FLOWS + ", " + PLANS + " and " + METRICS));
         }
+    }
+
+    /** @return {@code limit=N} from the query, 1..256, default 50. */
+    private static int flowLimit(final String query)
+    {
+        if (null != query)
+        {
+            for (final String part : query.split("&"))
+            {
+                if (part.startsWith("limit="))
+                {
+                    try
+                    {
+                        return Math.max(1, Math.min(256, Integer.parseInt(part.substring(6))));
+                    }
+                    catch (final NumberFormatException ignore)
+                    {
+                        return 50;
+                    }
+                }
+            }
+        }
+        return 50;
     }
 
     private static void getOnly(final Exchange exchange, final Runnable get)

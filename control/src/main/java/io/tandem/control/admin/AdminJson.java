@@ -99,6 +99,31 @@ public final class AdminJson
     }
 
     /**
+     * @param flows a sample of tracked connections.
+     * @return {@code {"flows": [{worker, client, listener, target, snatPort, state, ageMs, expiresInMs,
+     * payloadBytes}]}}.
+     */
+    public static ObjectNode flows(final java.util.List<io.tandem.dataplane.worker.FlowSample> flows)
+    {
+        final ObjectNode o = NODES.objectNode();
+        final com.fasterxml.jackson.databind.node.ArrayNode list = o.putArray("flows");
+        for (final io.tandem.dataplane.worker.FlowSample f : flows)
+        {
+            list.addObject()
+                .put("worker", f.workerId())
+                .put("client", io.tandem.dataplane.packet.Bytes.ipv4ToString(f.clientIp()) + ":" + f.clientPort())
+                .put("listener", io.tandem.dataplane.packet.Bytes.ipv4ToString(f.vip()) + ":" + f.vipPort())
+                .put("target", io.tandem.dataplane.packet.Bytes.ipv4ToString(f.targetIp()) + ":" + f.targetPort())
+                .put("snatPort", f.snatPort())
+                .put("state", io.tandem.dataplane.tcp.TcpState.name(f.state()))
+                .put("ageMs", f.ageNs() / 1_000_000)
+                .put("expiresInMs", f.expiresInNs() / 1_000_000)
+                .put("payloadBytes", f.payloadBytes());
+        }
+        return o;
+    }
+
+    /**
      * The plans, as the API's {@code ListPlansResponse}: {@code {"validPlans": [PlanDetails...]}} with
      * {@code planId}, {@code name}, {@code description} and {@code maxConnections}. {@code region} and
      * {@code flavorName} are left out: a node has neither.

@@ -62,6 +62,12 @@ public final class NodeAdminBackend implements AdminBackend
     }
 
     @Override
+    public java.util.List<io.tandem.dataplane.worker.FlowSample> flows(final int limit)
+    {
+        return node.sampleFlows(limit);
+    }
+
+    @Override
     public CountersReader counters()
     {
         return node.countersReader();

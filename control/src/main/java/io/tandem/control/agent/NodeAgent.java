@@ -344,6 +344,27 @@ public final class NodeAgent implements AutoCloseable
         exchange.publish(buildSnapshot());
     }
 
+    /**
+     * @param limit most connections per worker.
+     * @return a sample of the connections the workers track; empty before they run.
+     */
+    public java.util.List<io.tandem.dataplane.worker.FlowSample> sampleFlows(final int limit)
+    {
+        if (null == workers)
+        {
+            return List.of();
+        }
+        try
+        {
+            return workers.sampleFlows(limit);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
     /** @return the counters file's reader, or null before the workers run. */
     public org.agrona.concurrent.status.CountersReader countersReader()
     {

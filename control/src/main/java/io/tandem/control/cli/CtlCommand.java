@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
  * </pre>
  */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
-    subcommands = {StatusCommand.class, GetCommand.class, ApplyCommand.class, PoolCommand.class, StatsCommand.class},
+    subcommands = {StatusCommand.class, GetCommand.class, ApplyCommand.class, PoolCommand.class, StatsCommand.class,
+        FlowsCommand.class},
     description = {"The node's command-line client.",
         "Watch and configure the node through its admin socket; 'stats' reads the counters file instead, so it " +
             "works also when the agent is busy. Output is tables for people, or JSON for scripts with -o json."},

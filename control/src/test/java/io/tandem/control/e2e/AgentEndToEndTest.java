@@ -545,6 +545,16 @@ class AgentEndToEndTest
             .replaceAll("\"version\"\\s*:\\s*\"[^\"]*\"", "\"version\": \"0-00000000\""));
         assertTrue(stale.contains("STALE_VERSION"), "a change based on an old version is refused: " + stale);
 
+        // a sample of tracked connections, while one is open
+        try (Socket open = topology.connect(1, topology.vip(), Topology.VIP_PORT, Duration.ofSeconds(5)))
+        {
+            final String flows = admin("GET", "/v2/flows?limit=10", null);
+            assertTrue(flows.matches("(?s).*\"target\"\\s*:\\s*\"" + topology.target(3).address() +
+                ":8080\".*") && flows.contains("ESTABLISHED"), flows);
+            final String table = ctl("--socket", dir.resolve("admin.sock").toString(), "flows", "--limit", "10");
+            assertTrue(table.contains("ESTABLISHED") && table.contains("connection(s) sampled"), table);
+        }
+
         // tandemctl against the real agent: status through the socket, stats straight from the counters file
         final String ctlStatus = ctl("--socket", dir.resolve("admin.sock").toString(), "status");
         assertTrue(ctlStatus.contains(topology.target(3).address()), ctlStatus);

@@ -29,6 +29,7 @@ import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import static io.tandem.dataplane.flow.FlowRecord.*;
@@ -92,6 +93,19 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     private final long resetAllowanceMaxNs;
     private long resetAllowanceNs;
     private long resetLastNs;
+
+    // flow samples: the control thread posts a request id, the worker answers in its own duty cycle (the only writer of
+    // its table), copying records into a buffer it owns and then publishing the id it answered
+    private static final int SAMPLE_CAPACITY = 256;
+    private static final int SAMPLE_SCAN_LIMIT = 65_536;
+    private final AtomicLong sampleRequested = new AtomicLong();
+    private final AtomicLong sampleAnswered = new AtomicLong();
+    private final UnsafeBuffer sampleRecords =
+        new UnsafeBuffer(ByteBuffer.allocateDirect(SAMPLE_CAPACITY * FlowRecord.LENGTH));
+    private final long[] sampleNowNs = new long[1];
+    private volatile int sampleCount;
+    private int sampleLimit = SAMPLE_CAPACITY;
+    private int sampleScanPosition;
 
     private ForwardingSnapshot snapshot;
     private boolean checksumPartial;
@@ -179,6 +193,12 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         nowNs = clock.nanoTime();
         int work = port.receive(this, burstLength);
         work += wheel.poll(nowNs, this, timerLimit);
+        final long requested = sampleRequested.getAcquire();
+        if (requested != sampleAnswered.getPlain())
+        {
+            answerSample(requested);
+            work++;
+        }
         // counted before sent: whoever sees the effect of a frame on the wire finds it in the counters
         counters.publish();
         if (transmitted)
@@ -196,6 +216,78 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     public void publishCounters()
     {
         counters.publish();
+    }
+
+    /**
+     * Copies up to the requested number of tracked connections into the sample buffer, scanning a bounded part of
+     * the table from where the last sample stopped, so that repeated samples walk the whole table over time.
+     */
+    private void answerSample(final long requested)
+    {
+        final int capacity = table.capacity();
+        final int limit = Math.min(sampleLimit, SAMPLE_CAPACITY);
+        final int scan = Math.min(capacity, SAMPLE_SCAN_LIMIT);
+        int count = 0;
+        int position = sampleScanPosition;
+        for (int i = 0; i < scan && count < limit; i++)
+        {
+            if (table.isInUse(position))
+            {
+                final int base = table.recordOffset(position);
+                for (int b = 0; b < FlowRecord.LENGTH; b += 8)
+                {
+                    sampleRecords.putLong(count * FlowRecord.LENGTH + b, records.getLong(base + b));
+                }
+                count++;
+            }
+            position = position + 1 == capacity ? 0 : position + 1;
+        }
+        sampleScanPosition = position;
+        sampleNowNs[0] = nowNs;
+        sampleCount = count;
+        sampleAnswered.setRelease(requested);
+    }
+
+    /**
+     * Asks the worker for a sample of its tracked connections and waits for it; any thread but the worker's. The
+     * worker answers in its next duty cycle. One caller at a time (the admin API serialises them).
+     *
+     * @param limit     most connections, up to 256.
+     * @param timeoutNs how long to wait for the worker.
+     * @return the sample, or an empty list when the worker did not answer in time (stopped or stalled).
+     */
+    public synchronized java.util.List<FlowSample> sampleFlows(final int limit, final long timeoutNs)
+        throws InterruptedException
+    {
+        sampleLimit = Math.max(1, Math.min(limit, SAMPLE_CAPACITY));
+        final long request = sampleRequested.get() + 1;
+        sampleRequested.setRelease(request);
+        final long deadline = System.nanoTime() + timeoutNs;
+        while (sampleAnswered.getAcquire() != request)
+        {
+            if (System.nanoTime() - deadline >= 0)
+            {
+                return java.util.List.of();
+            }
+            Thread.sleep(1);
+        }
+        final int count = sampleCount;
+        final long now = sampleNowNs[0];
+        final java.util.List<FlowSample> samples = new java.util.ArrayList<>(count);
+        for (int i = 0; i < count; i++)
+        {
+            final int base = i * FlowRecord.LENGTH;
+            final UnsafeBuffer r = sampleRecords;
+            samples.add(new FlowSample(workerId,
+                r.getInt(base + CLIENT_IP_OFFSET), r.getShort(base + CLIENT_PORT_OFFSET) & 0xFFFF,
+                r.getInt(base + VIP_OFFSET), r.getShort(base + VIP_PORT_OFFSET) & 0xFFFF,
+                r.getInt(base + TARGET_IP_OFFSET), r.getShort(base + TARGET_PORT_OFFSET) & 0xFFFF,
+                r.getShort(base + SNAT_PORT_OFFSET) & 0xFFFF, r.getByte(base + STATE_OFFSET),
+                now - r.getLong(base + CREATED_NS_OFFSET),
+                r.getLong(base + EXPIRES_NS_OFFSET) - now,
+                r.getLong(base + PAYLOAD_BYTES_OFFSET)));
+        }
+        return samples;
     }
 
     @Override

@@ -117,6 +117,22 @@ public final class WorkerGroup implements AutoCloseable
         return total;
     }
 
+    /**
+     * Asks every running worker for a sample of its connections; control plane only.
+     *
+     * @param limit most connections per worker.
+     * @return the samples, worker by worker; a worker that does not answer within 1 s contributes none.
+     */
+    public List<FlowSample> sampleFlows(final int limit) throws InterruptedException
+    {
+        final List<FlowSample> all = new ArrayList<>();
+        for (final ForwardingAgent agent : agents)
+        {
+            all.addAll(agent.sampleFlows(limit, java.util.concurrent.TimeUnit.SECONDS.toNanos(1)));
+        }
+        return all;
+    }
+
     /** @return the connections tracked by all workers. */
     public long activeConnections()
     {

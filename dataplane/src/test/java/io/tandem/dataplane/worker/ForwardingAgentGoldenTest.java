@@ -522,6 +522,44 @@ class ForwardingAgentGoldenTest
     }
 
     @Test
+    void shouldAnswerAFlowSampleRequestInItsOwnDutyCycle() throws Exception
+    {
+        final int snatPort = handshake(CLIENT, CLIENT_PORT);
+        h.send(fromClient("198.19.7.11", 41_000).seq(CLIENT_ISN).flags(SYN).build());
+        h.transmitted();
+        h.advance(5, TimeUnit.SECONDS);
+
+        final java.util.concurrent.CompletableFuture<List<FlowSample>> sample =
+            java.util.concurrent.CompletableFuture.supplyAsync(() ->
+            {
+                try
+                {
+                    return h.agent.sampleFlows(10, TimeUnit.SECONDS.toNanos(5));
+                }
+                catch (final InterruptedException ex)
+                {
+                    throw new IllegalStateException(ex);
+                }
+            });
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!sample.isDone() && System.nanoTime() < deadline)
+        {
+            h.agent.doWork();
+            Thread.sleep(1);
+        }
+        final List<FlowSample> flows = sample.get();
+        assertEquals(2, flows.size());
+        final FlowSample established = flows.stream().filter(f -> f.clientPort() == CLIENT_PORT).findFirst()
+            .orElseThrow();
+        assertEquals(ip(CLIENT), established.clientIp());
+        assertEquals(ip(TARGETS[0]), established.targetIp());
+        assertEquals(snatPort, established.snatPort());
+        assertEquals(TcpState.ESTABLISHED, established.state());
+        assertEquals(TimeUnit.SECONDS.toNanos(5), established.ageNs());
+        assertTrue(flows.stream().anyMatch(f -> f.state() == TcpState.SYN_SENT && f.clientPort() == 41_000));
+    }
+
+    @Test
     void shouldLeaveFramesThatAreNotTandemsToTheKernel()
     {
         final byte[] otherPort = fromClient(CLIENT, CLIENT_PORT).dst(VIP, 22).seq(1).flags(SYN).build();
