@@ -85,6 +85,10 @@ public enum WorkerCounter
 
     /** Snapshots picked up by the worker. */
     SNAPSHOT_SWAPS("snapshot_swaps"),
+    /** Duty cycles run; with {@link #BUSY_CYCLES}, how busy the worker is. */
+    DUTY_CYCLES("duty_cycles"),
+    /** Duty cycles that found work (frames, timers or a request). */
+    BUSY_CYCLES("busy_cycles"),
     /** Exceptions caught on the worker (a bug: see the error log). */
     WORKER_ERRORS("worker_errors");
 

@@ -199,6 +199,11 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             answerSample(requested);
             work++;
         }
+        counters.increment(WorkerCounter.DUTY_CYCLES);
+        if (work > 0)
+        {
+            counters.increment(WorkerCounter.BUSY_CYCLES);
+        }
         // counted before sent: whoever sees the effect of a frame on the wire finds it in the counters
         counters.publish();
         if (transmitted)
