@@ -619,4 +619,38 @@ class AgentEndToEndTest
         assertTrue(back, "target 2 takes connections again");
         System.out.printf("health: server started -> target.up %d ms%n", upMs);
     }
+
+    @Test
+    void shouldMoveOnlyTheDownTargetsClientsWithMaglev() throws Exception
+    {
+        topology = Topology.build(new Topology.Context().clients(2).addressesPerClient(6));
+        startAgent(new DemoConfig(topology).sourceIpPersistence(true).healthCheck("0.2s", "0.15s", 2, 2));
+        final Map<String, String> before = new HashMap<>();
+        for (int client = 1; client <= topology.clientCount(); client++)
+        {
+            for (final String source : topology.client(client).addresses())
+            {
+                before.put(client + "/" + source, topology.httpGet(client, source, topology.vipUrl()));
+            }
+        }
+        assertTrue(before.containsValue("target-2\n") && before.size() == 12, before.toString());
+
+        topology.stopServer(2);
+        agent.awaitLine("target.down pool=web target=" + topology.target(2).address(), 10, TimeUnit.SECONDS);
+        Thread.sleep(300); // the snapshot is published by the control loop within its 100 ms wait
+
+        for (final Map.Entry<String, String> entry : before.entrySet())
+        {
+            final String[] key = entry.getKey().split("/");
+            final String now = topology.httpGet(Integer.parseInt(key[0]), key[1], topology.vipUrl());
+            if (entry.getValue().equals("target-2\n"))
+            {
+                assertTrue(!now.equals("target-2\n"), entry.getKey() + " moved off the down target");
+            }
+            else
+            {
+                assertEquals(entry.getValue(), now, entry.getKey() + " stays where it was");
+            }
+        }
+    }
 }
