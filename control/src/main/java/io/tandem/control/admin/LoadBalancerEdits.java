@@ -59,8 +59,6 @@ public final class LoadBalancerEdits
      */
     public static LoadBalancerConfig withVersion(final LoadBalancerConfig loadBalancer, final String version)
     {
-        return new LoadBalancerConfig(loadBalancer.name(), loadBalancer.externalAddress(), loadBalancer.listeners(),
-            loadBalancer.targetPools(), loadBalancer.allowedSourceRanges(), loadBalancer.plan(),
-            loadBalancer.labels(), version);
+        return loadBalancer.withVersion(version);
     }
 }

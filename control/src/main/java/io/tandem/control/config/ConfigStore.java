@@ -124,7 +124,7 @@ public final class ConfigStore
         }
         catch (final NoSuchFileException ex)
         {
-            return new ConfigStore(directory, withVersion(initial, version(0, initial)));
+            return new ConfigStore(directory, initial.withVersion(version(0, initial)));
         }
         catch (final IOException ex)
         {
@@ -182,7 +182,7 @@ public final class ConfigStore
             {
                 throw new ConfigStoreConflictException(expectedVersion, before.version());
             }
-            final LoadBalancerConfig next = withVersion(proposed, version(counterOf(before.version()) + 1, proposed));
+            final LoadBalancerConfig next = proposed.withVersion(version(counterOf(before.version()) + 1, proposed));
             final String json = ConfigWriter.toJson(next);
             // Never write what load would refuse: the reader is the judge of what is valid.
             ConfigReader.parseLoadBalancer(json);
@@ -235,7 +235,7 @@ public final class ConfigStore
      */
     static String contentHash(final LoadBalancerConfig config)
     {
-        final byte[] json = ConfigWriter.toJson(withVersion(config, null)).getBytes(StandardCharsets.UTF_8);
+        final byte[] json = ConfigWriter.toJson(config.withVersion(null)).getBytes(StandardCharsets.UTF_8);
         try
         {
             final byte[] digest = MessageDigest.getInstance("SHA-256").digest(json);
@@ -253,11 +253,6 @@ public final class ConfigStore
         return counter + "-" + contentHash(config);
     }
 
-    private static LoadBalancerConfig withVersion(final LoadBalancerConfig c, final String version)
-    {
-        return new LoadBalancerConfig(c.name(), c.externalAddress(), c.listeners(), c.targetPools(),
-            c.allowedSourceRanges(), c.plan(), c.labels(), version);
-    }
 
     private static LoadBalancerConfig read(final Path file, final byte[] bytes)
     {

@@ -82,4 +82,14 @@ public record LoadBalancerConfig(
         }
         return null;
     }
+
+    /**
+     * @param newVersion the version to carry, or null for none.
+     * @return this load balancer carrying {@code newVersion}.
+     */
+    public LoadBalancerConfig withVersion(final String newVersion)
+    {
+        return new LoadBalancerConfig(name, externalAddress, listeners, targetPools, allowedSourceRanges, plan, labels,
+            newVersion);
+    }
 }
