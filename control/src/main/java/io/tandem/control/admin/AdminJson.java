@@ -1,18 +1,13 @@
 package io.tandem.control.admin;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.core.util.Separators;
+import io.tandem.control.config.ConfigWriter;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tandem.dataplane.snapshot.Plan;
 
-import java.io.UncheckedIOException;
 import java.time.Instant;
 
 /**
@@ -22,20 +17,6 @@ import java.time.Instant;
 public final class AdminJson
 {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    // As ConfigWriter writes: two-space indents, one array element per line, "key": value, [] and {} when empty.
-    private static final ObjectWriter WRITER;
-
-    static
-    {
-        final DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
-        final DefaultPrettyPrinter printer = new DefaultPrettyPrinter(Separators.createDefaultInstance()
-            .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
-            .withObjectEmptySeparator("")
-            .withArrayEmptySeparator(""));
-        printer.indentObjectsWith(indenter);
-        printer.indentArraysWith(indenter);
-        WRITER = JsonMapper.builder().build().writer(printer);
-    }
 
     private AdminJson()
     {
@@ -152,14 +133,7 @@ public final class AdminJson
      */
     public static String write(final JsonNode tree)
     {
-        try
-        {
-            return WRITER.writeValueAsString(tree) + "\n";
-        }
-        catch (final JsonProcessingException ex)
-        {
-            // A tree of strings, numbers and booleans always serialises; this is not expected to happen.
-            throw new UncheckedIOException(ex);
-        }
+        // one layout for every JSON Tandem writes: ConfigWriter's
+        return ConfigWriter.write(tree);
     }
 }

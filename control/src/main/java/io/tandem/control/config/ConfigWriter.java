@@ -172,7 +172,12 @@ public final class ConfigWriter
         return p;
     }
 
-    private static String write(final ObjectNode tree)
+    /**
+     * @param tree a JSON tree.
+     * @return its text in Tandem's one JSON layout: two-space indents, one array element per line, {@code "key": value},
+     * {@code []} and {@code {}} when empty; ending with a line break.
+     */
+    public static String write(final com.fasterxml.jackson.databind.JsonNode tree)
     {
         try
         {
