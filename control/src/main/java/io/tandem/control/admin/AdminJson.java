@@ -1,11 +1,10 @@
 package io.tandem.control.admin;
 
-import io.tandem.control.config.ConfigWriter;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tandem.control.config.ConfigWriter;
 import io.tandem.dataplane.snapshot.Plan;
 
 import java.time.Instant;
