@@ -10,12 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A backend for the HTTP layer's tests: holds a real, validated {@link LoadBalancerConfig}, compares versions as the
- * agent must, and applies the reader's rules to every change. Versions are {@code v1}, {@code v2}, ...
+ * A backend for the tests of the HTTP layer and of the CLI: holds a real, validated {@link LoadBalancerConfig},
+ * compares versions as the agent must, and applies the reader's rules to every change. Versions are {@code v1},
+ * {@code v2}, ... The status is made up from the configuration: three connections per listener, every target probed
+ * {@code ok} at {@link #PROBED_AT_MS} but {@code web-2}, which was never probed.
  */
-final class InMemoryAdminBackend implements AdminBackend
+public final class InMemoryAdminBackend implements AdminBackend
 {
-    static final String LOAD_BALANCER = """
+    public static final String LOAD_BALANCER = """
         {
           "name": "shop",
           "externalAddress": "198.18.0.100",
@@ -27,16 +29,20 @@ final class InMemoryAdminBackend implements AdminBackend
           "targetPools": [
             {"name": "web", "targetPort": 8080, "targets": [
               {"displayName": "web-1", "ip": "198.18.1.11"},
-              {"displayName": "web-2", "ip": "198.18.1.12"}]},
+              {"displayName": "web-2", "ip": "198.18.1.12"}],
+             "activeHealthCheck": {"interval": "2s"}},
             {"name": "db", "targetPort": 5432, "targets": [{"displayName": "db-a", "ip": "198.18.2.21"}]}
           ]
         }
         """;
+    /** When the probed targets were last probed: 2025-01-01T00:00:00.123Z. */
+    public static final long PROBED_AT_MS = 1_735_689_600_123L;
+
 
     private LoadBalancerConfig current;
     private int versions;
 
-    InMemoryAdminBackend()
+    public InMemoryAdminBackend()
     {
         current = LoadBalancerEdits.withVersion(ConfigReader.parseLoadBalancer(LOAD_BALANCER), nextVersion());
     }
@@ -99,11 +105,17 @@ final class InMemoryAdminBackend implements AdminBackend
             {
                 final boolean probed = !target.displayName().equals("web-2");
                 targets.add(new AdminStatus.TargetStatus(pool.name(), target.displayName(), target.ip(), probed,
-                    probed ? "ok" : null, probed ? 1_735_689_600_123L : AdminStatus.TargetStatus.NEVER));
+                    probed ? "ok" : null, probed ? PROBED_AT_MS : AdminStatus.TargetStatus.NEVER));
             }
         }
         return new AdminStatus("active", current.version(), 7,
             new AdminStatus.PlanUsage(current.plan().id(), current.plan().maxConnections(), 3L * listeners.size()),
             listeners, targets);
+    }
+
+    /** Bumps the version behind a client's back, as another operator would. */
+    public synchronized void changeBehindTheBack()
+    {
+        current = LoadBalancerEdits.withVersion(current, nextVersion());
     }
 }

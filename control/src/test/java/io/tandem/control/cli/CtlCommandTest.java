@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tandem.control.admin.AdminServer;
+import io.tandem.control.admin.InMemoryAdminBackend;
 import io.tandem.control.agent.EventLog;
 import io.tandem.control.config.TargetConfig;
 import io.tandem.control.config.TargetPoolConfig;
@@ -43,14 +44,14 @@ class CtlCommandTest
     Path dir;
 
     private Path socket;
-    private FakeAdminBackend backend;
+    private InMemoryAdminBackend backend;
     private AdminServer server;
 
     @BeforeEach
     void start() throws Exception
     {
         socket = dir.resolve("admin.sock");
-        backend = new FakeAdminBackend();
+        backend = new InMemoryAdminBackend();
         final GroupPrincipal group = (GroupPrincipal)Files.getAttribute(dir, "posix:group");
         server = AdminServer.start(new AdminServer.Context()
             .socketPath(socket)
@@ -143,7 +144,7 @@ class CtlCommandTest
     {
         backend.changeBehindTheBack();
         final Path file = Files.writeString(dir.resolve("lb.json"),
-            FakeAdminBackend.LOAD_BALANCER.replace("\"p10\"", "\"p250\""));
+            InMemoryAdminBackend.LOAD_BALANCER.replace("\"p10\"", "\"p250\""));
 
         final CtlRun run = ctl("-o", "json", "apply", "-f", file.toString());
         assertEquals(0, run.exitCode(), run.toString());
@@ -173,7 +174,7 @@ class CtlCommandTest
     @Test
     void shouldExitThreeWhenIfVersionIsStale() throws Exception
     {
-        final Path file = Files.writeString(dir.resolve("lb.json"), FakeAdminBackend.LOAD_BALANCER);
+        final Path file = Files.writeString(dir.resolve("lb.json"), InMemoryAdminBackend.LOAD_BALANCER);
         backend.changeBehindTheBack();
 
         final CtlRun stale = ctl("apply", "-f", file.toString(), "--if-version", "v1");
@@ -188,7 +189,7 @@ class CtlCommandTest
     @Test
     void shouldExitTwoWithEveryViolationAndItsPathAndSendNothing() throws Exception
     {
-        final Path file = Files.writeString(dir.resolve("bad.json"), FakeAdminBackend.LOAD_BALANCER
+        final Path file = Files.writeString(dir.resolve("bad.json"), InMemoryAdminBackend.LOAD_BALANCER
             .replace("\"port\": 80,", "\"port\": 0,")
             .replace("198.18.1.12", "198.18.1.300"));
 
@@ -214,7 +215,7 @@ class CtlCommandTest
         assertEquals(2, broken.exitCode(), broken.toString());
 
         final CtlRun contradicting = ctl("apply", "-f", Files.writeString(dir.resolve("v.json"),
-            FakeAdminBackend.LOAD_BALANCER.replace("\"planId\"", "\"version\": \"v1\", \"planId\"")).toString(),
+            InMemoryAdminBackend.LOAD_BALANCER.replace("\"planId\"", "\"version\": \"v1\", \"planId\"")).toString(),
             "--if-version", "v7");
         assertEquals(2, contradicting.exitCode(), contradicting.toString());
         assertEquals("v1", backend.loadBalancer().version());
@@ -224,7 +225,7 @@ class CtlCommandTest
     void shouldExitOneWithTheAgentsReasonWhenTheAgentRefusesAValidFile() throws Exception
     {
         final Path file = Files.writeString(dir.resolve("lb.json"),
-            FakeAdminBackend.LOAD_BALANCER.replace("198.18.0.100", "198.18.0.101"));
+            InMemoryAdminBackend.LOAD_BALANCER.replace("198.18.0.100", "198.18.0.101"));
         final CtlRun run = ctl("apply", "-f", file.toString());
         assertEquals(1, run.exitCode(), run.toString());
         assertTrue(run.err().contains("the agent refused the load balancer in " + file + " (HTTP 400): " +
