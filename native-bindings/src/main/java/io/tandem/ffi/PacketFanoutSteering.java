@@ -49,8 +49,6 @@ public final class PacketFanoutSteering
     public static final int PACKET_FANOUT_CBPF = 6;
     /** Socket option carrying the fanout group's program. */
     public static final int PACKET_FANOUT_DATA = 22;
-    /** PACKET_FANOUT (socket option). */
-    public static final int PACKET_FANOUT = 18;
 
     private static final int INSTRUCTION_LENGTH = 8;
     private static final int SOCK_FPROG_LENGTH = 16;
@@ -120,8 +118,9 @@ public final class PacketFanoutSteering
         {
             final MemorySegment errno = LibC.allocateErrnoSegment(arena);
             final MemorySegment scratch = arena.allocate(8);
-            LibC.check("setsockopt(PACKET_FANOUT group " + groupId + " mode CBPF)", LibC.setsockoptInt(errno,
-                scratch, fd, LibC.SOL_PACKET, PACKET_FANOUT, (groupId & 0xFFFF) | (PACKET_FANOUT_CBPF << 16)));
+            final int fanout = (groupId & 0xFFFF) | (PACKET_FANOUT_CBPF << 16);
+            LibC.check("setsockopt(PACKET_FANOUT group " + groupId + " mode CBPF)",
+                LibC.setsockoptInt(errno, scratch, fd, LibC.SOL_PACKET, PacketSocket.PACKET_FANOUT, fanout));
             final MemorySegment filter = arena.allocate((long)program.length * INSTRUCTION_LENGTH, 8);
             for (int i = 0; i < program.length; i++)
             {
