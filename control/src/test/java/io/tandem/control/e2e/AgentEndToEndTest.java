@@ -637,7 +637,7 @@ class AgentEndToEndTest
 
         topology.stopServer(2);
         agent.awaitLine("target.down pool=web target=" + topology.target(2).address(), 10, TimeUnit.SECONDS);
-        Thread.sleep(300); // the snapshot is published by the control loop within its 100 ms wait
+        agent.awaitLine("snapshot.published reason=health", 10, TimeUnit.SECONDS);
 
         for (final Map.Entry<String, String> entry : before.entrySet())
         {
