@@ -27,9 +27,12 @@ public final class AdminJson
      * {
      *   "role": "active", "version": "lb-7", "snapshotVersion": 12,
      *   "plan": {"planId": "p10", "maxConnections": 10000, "activeConnections": 42},
-     *   "listeners": [{"name": "tcp-80", "port": 80, "activeConnections": 42}],
+     *   "listeners": [{"name": "tcp-80", "port": 80, "activeConnections": 42, "traffic": TRAFFIC}],
      *   "targets": [{"pool": "web", "displayName": "web-1", "ip": "198.18.1.10", "healthy": true,
-     *                "lastResult": "ok", "lastProbe": "2025-01-01T00:00:00Z", "lastProbeEpochMs": 1735689600000}]
+     *                "lastResult": "ok", "lastProbe": "2025-01-01T00:00:00Z", "lastProbeEpochMs": 1735689600000,
+     *                "traffic": TRAFFIC}]
+     * }
+     * TRAFFIC = {"packetsToTarget": 9, "bytesToTarget": 620, "packetsToClient": 7, "bytesToClient": 900}
      * }
      * </pre>
      * {@code lastResult}, {@code lastProbe} and {@code lastProbeEpochMs} are null before the first probe.
@@ -53,7 +56,8 @@ public final class AdminJson
             listeners.addObject()
                 .put("name", listener.name())
                 .put("port", listener.port())
-                .put("activeConnections", listener.activeConnections());
+                .put("activeConnections", listener.activeConnections())
+                .set("traffic", traffic(listener.traffic()));
         }
         final ArrayNode targets = o.putArray("targets");
         for (final AdminStatus.TargetStatus target : status.targets())
@@ -74,8 +78,18 @@ public final class AdminJson
                 t.put("lastProbe", Instant.ofEpochMilli(target.lastProbeEpochMs()).toString());
                 t.put("lastProbeEpochMs", target.lastProbeEpochMs());
             }
+            t.set("traffic", traffic(target.traffic()));
         }
         return o;
+    }
+
+    private static ObjectNode traffic(final AdminStatus.Traffic traffic)
+    {
+        return NODES.objectNode()
+            .put("packetsToTarget", traffic.packetsToTarget())
+            .put("bytesToTarget", traffic.bytesToTarget())
+            .put("packetsToClient", traffic.packetsToClient())
+            .put("bytesToClient", traffic.bytesToClient());
     }
 
     /**

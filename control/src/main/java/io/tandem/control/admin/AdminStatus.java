@@ -59,22 +59,45 @@ public record AdminStatus(
     }
 
     /**
-     * One listener's connections.
+     * Packets and IPv4 bytes forwarded since the agent started, per direction.
+     *
+     * @param packetsToTarget packets from clients towards targets.
+     * @param bytesToTarget   their bytes.
+     * @param packetsToClient packets from targets towards clients.
+     * @param bytesToClient   their bytes.
+     */
+    public record Traffic(long packetsToTarget, long bytesToTarget, long packetsToClient, long bytesToClient)
+    {
+        /** No traffic. */
+        public static final Traffic NONE = new Traffic(0, 0, 0, 0);
+    }
+
+    /**
+     * One listener's connections and traffic.
      *
      * @param name              the listener's name ({@code displayName}, else {@code tcp-<port>}).
      * @param port              its TCP port.
      * @param activeConnections connections tracked now for this listener.
+     * @param traffic           what was forwarded for it.
      */
-    public record ListenerStatus(String name, int port, long activeConnections)
+    public record ListenerStatus(String name, int port, long activeConnections, Traffic traffic)
     {
         /**
          * @param name              the name.
          * @param port              the port.
          * @param activeConnections connections now.
+         * @param traffic           the traffic.
          */
         public ListenerStatus
         {
             Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(traffic, "traffic");
+        }
+
+        /** A listener that forwarded nothing yet. */
+        public ListenerStatus(final String name, final int port, final long activeConnections)
+        {
+            this(name, port, activeConnections, Traffic.NONE);
         }
     }
 
@@ -88,9 +111,11 @@ public record AdminStatus(
      * @param lastResult       the last probe's outcome for people, e.g. {@code ok} or {@code connection refused};
      *                         null before the first probe.
      * @param lastProbeEpochMs when the last probe finished, epoch ms; {@link #NEVER} before the first probe.
+     * @param traffic          what was forwarded to and from it.
      */
     public record TargetStatus(
-        String pool, String displayName, String ip, boolean healthy, String lastResult, long lastProbeEpochMs)
+        String pool, String displayName, String ip, boolean healthy, String lastResult, long lastProbeEpochMs,
+        Traffic traffic)
     {
         /** {@link #lastProbeEpochMs()} before the first probe. */
         public static final long NEVER = 0;
@@ -102,12 +127,26 @@ public record AdminStatus(
          * @param healthy          the health.
          * @param lastResult       the last outcome, or null.
          * @param lastProbeEpochMs when, or {@link #NEVER}.
+         * @param traffic          the traffic.
          */
         public TargetStatus
         {
             Objects.requireNonNull(pool, "pool");
             Objects.requireNonNull(displayName, "displayName");
             Objects.requireNonNull(ip, "ip");
+            Objects.requireNonNull(traffic, "traffic");
+        }
+
+        /** A target that nothing was forwarded to yet. */
+        public TargetStatus(
+            final String pool,
+            final String displayName,
+            final String ip,
+            final boolean healthy,
+            final String lastResult,
+            final long lastProbeEpochMs)
+        {
+            this(pool, displayName, ip, healthy, lastResult, lastProbeEpochMs, Traffic.NONE);
         }
     }
 }

@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
  * tandem_plan_max_connections{plan}         gauge    the cap in force
  * tandem_active_connections                 gauge    connections tracked now
  * tandem_listener_active_connections{listener,port}     gauge
+ * tandem_listener_packets_total{listener,port,direction}  counter  direction to_target or to_client
+ * tandem_listener_bytes_total{listener,port,direction}    counter  IPv4 bytes
+ * tandem_target_packets_total{pool,target,name,direction} counter
+ * tandem_target_bytes_total{pool,target,name,direction}   counter
  * tandem_target_healthy{pool,target,name}   gauge    1 healthy, 0 not; target is the address
  * tandem_target_last_probe_timestamp_seconds{pool,target,name}  gauge, only for probed targets
  * </pre>
@@ -108,6 +112,30 @@ public final class PrometheusRenderer
                 .append('\n');
         }
 
+        final String[] kinds = {"packets", "bytes"};
+        for (final String kind : kinds)
+        {
+            final String metric = "tandem_listener_" + kind + "_total";
+            header(out, metric, "counter", "IPv4 " + kind + " forwarded per listener and direction.");
+            for (final AdminStatus.ListenerStatus listener : status.listeners())
+            {
+                final String labels = "{listener=\"" + escape(listener.name()) + "\",port=\"" + listener.port() +
+                    "\",direction=\"";
+                traffic(out, metric, labels, listener.traffic(), kind);
+            }
+        }
+        for (final String kind : kinds)
+        {
+            final String metric = "tandem_target_" + kind + "_total";
+            header(out, metric, "counter", "IPv4 " + kind + " forwarded per target and direction.");
+            for (final AdminStatus.TargetStatus target : status.targets())
+            {
+                final String labels = targetLabels(target);
+                traffic(out, metric, labels.substring(0, labels.length() - 1) + ",direction=\"", target.traffic(),
+                    kind);
+            }
+        }
+
         header(out, "tandem_target_healthy", "gauge", "1 when new connections may go to the target, else 0.");
         for (final AdminStatus.TargetStatus target : status.targets())
         {
@@ -126,6 +154,21 @@ public final class PrometheusRenderer
                     .append(String.format("%03d", target.lastProbeEpochMs() % 1000)).append('\n');
             }
         }
+    }
+
+    /** Two samples, to_target and to_client; {@code labelsOpen} ends with {@code direction="}. */
+    private static void traffic(
+        final StringBuilder out,
+        final String metric,
+        final String labelsOpen,
+        final AdminStatus.Traffic traffic,
+        final String kind)
+    {
+        final boolean packets = "packets".equals(kind);
+        out.append(metric).append(labelsOpen).append("to_target\"} ")
+            .append(packets ? traffic.packetsToTarget() : traffic.bytesToTarget()).append('\n');
+        out.append(metric).append(labelsOpen).append("to_client\"} ")
+            .append(packets ? traffic.packetsToClient() : traffic.bytesToClient()).append('\n');
     }
 
     private static String targetLabels(final AdminStatus.TargetStatus target)

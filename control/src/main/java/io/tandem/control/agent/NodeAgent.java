@@ -8,6 +8,7 @@ import io.tandem.control.config.TandemConfig;
 import io.tandem.control.config.TargetConfig;
 import io.tandem.control.config.TargetHealth;
 import io.tandem.control.config.TargetPoolConfig;
+import io.tandem.control.config.TargetSlots;
 import io.tandem.control.metrics.CountersFile;
 import io.tandem.control.net.DataInterfaceOffloads;
 import io.tandem.control.net.NftIngressRule;
@@ -66,6 +67,7 @@ public final class NodeAgent implements AutoCloseable
     private volatile TandemConfig config;
     private volatile TargetHealth health = TargetHealth.ALL_HEALTHY;
     private final Set<Integer> ownedAddresses = new LinkedHashSet<>();
+    private final TargetSlots targetSlots = new TargetSlots();
     private NftIngressRule rule;
     private ConfigStore store;
     private io.tandem.control.health.HealthChecker healthChecker;
@@ -383,7 +385,9 @@ public final class NodeAgent implements AutoCloseable
         for (final ListenerConfig listener : lb.listeners())
         {
             listeners.add(new io.tandem.control.admin.AdminStatus.ListenerStatus(listener.name(), listener.port(),
-                null == workers ? 0 : workers.activeConnections(listener.port())));
+                null == workers ? 0 : workers.activeConnections(listener.port()),
+                null == workers ? io.tandem.control.admin.AdminStatus.Traffic.NONE :
+                    traffic(workers.listenerTraffic(listener.port()))));
         }
         final java.util.List<io.tandem.control.admin.AdminStatus.TargetStatus> targets = new java.util.ArrayList<>();
         for (final TargetPoolConfig pool : lb.targetPools())
@@ -408,14 +412,22 @@ public final class NodeAgent implements AutoCloseable
     {
         final io.tandem.control.health.TargetStatus probed =
             null == healthChecker ? null : healthChecker.status(pool.name(), target.ip());
+        final io.tandem.control.admin.AdminStatus.Traffic traffic = null == workers ?
+            io.tandem.control.admin.AdminStatus.Traffic.NONE :
+            traffic(workers.targetTraffic(targetSlots.slotOf(pool.name(), target.ip())));
         if (null == probed || null == probed.lastResult())
         {
             return new io.tandem.control.admin.AdminStatus.TargetStatus(pool.name(), target.displayName(),
                 target.ip(), health.isHealthy(pool.name(), target.ip()), null,
-                io.tandem.control.admin.AdminStatus.TargetStatus.NEVER);
+                io.tandem.control.admin.AdminStatus.TargetStatus.NEVER, traffic);
         }
         return new io.tandem.control.admin.AdminStatus.TargetStatus(pool.name(), target.displayName(), target.ip(),
-            probed.healthy(), probed.lastResult().toString(), probed.lastProbeEpochMs());
+            probed.healthy(), probed.lastResult().toString(), probed.lastProbeEpochMs(), traffic);
+    }
+
+    private static io.tandem.control.admin.AdminStatus.Traffic traffic(final long[] t)
+    {
+        return new io.tandem.control.admin.AdminStatus.Traffic(t[0], t[1], t[2], t[3]);
     }
 
     /** @return the configuration in force. */
@@ -450,7 +462,7 @@ public final class NodeAgent implements AutoCloseable
         {
             hops.gatewayMac(gatewayMac);
         }
-        return SnapshotFactory.build(config, ++version, link.mac(), hops.build(), health);
+        return SnapshotFactory.build(config, ++version, link.mac(), hops.build(), health, targetSlots);
     }
 
     /** Reads the neighbour table; bumps the next-hop epoch when any MAC changed. */

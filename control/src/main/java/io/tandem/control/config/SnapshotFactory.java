@@ -23,6 +23,7 @@ public final class SnapshotFactory
      * @param nodeMac  MAC of the data interface in the low 48 bits.
      * @param nextHops the next hops.
      * @param health   the targets' health.
+     * @param slots    the targets' traffic-count slots, or null to count every target in the shared slot.
      * @return the snapshot.
      */
     public static ForwardingSnapshot build(
@@ -30,10 +31,11 @@ public final class SnapshotFactory
         final long version,
         final long nodeMac,
         final NextHops nextHops,
-        final TargetHealth health)
+        final TargetHealth health,
+        final TargetSlots slots)
     {
         final ForwardingSnapshot.Builder builder = builder(config.loadBalancer(), version, nodeMac,
-            config.node().snatIp(), nextHops, health);
+            config.node().snatIp(), nextHops, health, slots);
         builder.maxConnections(config.node().connectionLimit(config.loadBalancer().plan().maxConnections()));
         return builder.build();
     }
@@ -56,7 +58,7 @@ public final class SnapshotFactory
         final NextHops nextHops,
         final TargetHealth health)
     {
-        return builder(lb, version, nodeMac, snatIp, nextHops, health).build();
+        return builder(lb, version, nodeMac, snatIp, nextHops, health, null).build();
     }
 
     private static ForwardingSnapshot.Builder builder(
@@ -65,7 +67,8 @@ public final class SnapshotFactory
         final long nodeMac,
         final int snatIp,
         final NextHops nextHops,
-        final TargetHealth health)
+        final TargetHealth health,
+        final TargetSlots slots)
     {
         final ForwardingSnapshot.Builder builder = ForwardingSnapshot.builder()
             .version(version)
@@ -77,13 +80,15 @@ public final class SnapshotFactory
         {
             final List<TargetConfig> targets = pool.targets();
             final int[] ips = new int[targets.size()];
+            final int[] targetSlots = new int[targets.size()];
             final boolean[] healthy = new boolean[targets.size()];
             for (int i = 0; i < ips.length; i++)
             {
                 ips[i] = targets.get(i).ipv4();
+                targetSlots[i] = null == slots ? 0 : slots.slotOf(pool.name(), targets.get(i).ip());
                 healthy[i] = health.isHealthy(pool.name(), targets.get(i).ip());
             }
-            builder.pool(pool.name(), pool.targetPort(), ips, healthy, pool.useSourceIpAddress());
+            builder.pool(pool.name(), pool.targetPort(), ips, targetSlots, healthy, pool.useSourceIpAddress());
         }
         final int vip = lb.externalIp();
         final String[] allowedCidrs = lb.allowedSourceRanges().toArray(String[]::new);

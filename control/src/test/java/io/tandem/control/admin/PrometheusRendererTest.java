@@ -41,8 +41,10 @@ class PrometheusRendererTest
 
             final AdminStatus status = new AdminStatus("passive", "v3", 9,
                 new AdminStatus.PlanUsage("p50", 50_000, 12),
-                List.of(new AdminStatus.ListenerStatus("web \"main\"", 80, 12)),
-                List.of(new AdminStatus.TargetStatus("web", "web-1", "198.18.1.11", true, "ok", 1_735_689_600_123L),
+                List.of(new AdminStatus.ListenerStatus("web \"main\"", 80, 12,
+                    new AdminStatus.Traffic(30, 2000, 25, 90_000))),
+                List.of(new AdminStatus.TargetStatus("web", "web-1", "198.18.1.11", true, "ok", 1_735_689_600_123L,
+                    new AdminStatus.Traffic(30, 2000, 25, 90_000)),
                     new AdminStatus.TargetStatus("web", "web-2", "198.18.1.12", false, null, 0)));
             final String text = PrometheusRenderer.render(file.reader(), status);
             assertParses(text);
@@ -60,6 +62,14 @@ class PrometheusRendererTest
             assertTrue(text.contains("tandem_active_connections 12\n"), text);
             assertTrue(text.contains("tandem_listener_active_connections{listener=\"web \\\"main\\\"\",port=\"80\"} 12"),
                 text);
+            assertTrue(text.contains("tandem_listener_packets_total{listener=\"web \\\"main\\\"\",port=\"80\"," +
+                "direction=\"to_target\"} 30\n"), text);
+            assertTrue(text.contains("tandem_listener_bytes_total{listener=\"web \\\"main\\\"\",port=\"80\"," +
+                "direction=\"to_client\"} 90000\n"), text);
+            assertTrue(text.contains("tandem_target_packets_total{pool=\"web\",target=\"198.18.1.11\",name=\"web-1\"," +
+                "direction=\"to_client\"} 25\n"), text);
+            assertTrue(text.contains("tandem_target_bytes_total{pool=\"web\",target=\"198.18.1.12\",name=\"web-2\"," +
+                "direction=\"to_target\"} 0\n"), text);
             assertTrue(text.contains("tandem_target_healthy{pool=\"web\",target=\"198.18.1.11\",name=\"web-1\"} 1\n"));
             assertTrue(text.contains("tandem_target_healthy{pool=\"web\",target=\"198.18.1.12\",name=\"web-2\"} 0\n"));
             assertTrue(text.contains(

@@ -34,7 +34,7 @@ class SnapshotFactoryTest
         final TandemConfig config = ConfigReader.parse(resource("example.json"));
 
         final ForwardingSnapshot snapshot = SnapshotFactory.build(config, 42, NODE_MAC, NEXT_HOPS,
-            TargetHealth.ALL_HEALTHY);
+            TargetHealth.ALL_HEALTHY, null);
 
         assertEquals(42, snapshot.version());
         assertEquals(NODE_MAC, snapshot.nodeMac());
@@ -115,7 +115,7 @@ class SnapshotFactoryTest
         final TandemConfig config = ConfigReader.parse(ConfigReaderTest.MINIMAL);
 
         final ForwardingSnapshot snapshot = SnapshotFactory.build(config, 1, NODE_MAC, NEXT_HOPS,
-            TargetHealth.ALL_HEALTHY);
+            TargetHealth.ALL_HEALTHY, null);
 
         assertEquals(Plan.P10.maxConnections(), snapshot.maxConnections());
         final Listener listener = snapshot.listener(0);
@@ -123,5 +123,32 @@ class SnapshotFactoryTest
         assertEquals(0, listener.aclRangeCount());
         assertTrue(listener.allows(ip("198.19.255.254")));
         assertEquals(Duration.ofSeconds(300).toNanos(), listener.idleTimeoutNs());
+    }
+
+    @Test
+    void shouldGiveEveryTargetAStableSlotOfItsOwn()
+    {
+        final TandemConfig config = ConfigReader.parse(resource("example.json"));
+        final TargetSlots slots = new TargetSlots();
+
+        final ForwardingSnapshot first = SnapshotFactory.build(config, 1, NODE_MAC, NEXT_HOPS,
+            TargetHealth.ALL_HEALTHY, slots);
+        final ForwardingSnapshot second = SnapshotFactory.build(config, 2, NODE_MAC, NEXT_HOPS,
+            TargetHealth.ALL_HEALTHY, slots);
+
+        final java.util.Set<Integer> seen = new java.util.HashSet<>();
+        int targets = 0;
+        for (int p = 0; p < first.poolCount(); p++)
+        {
+            for (int t = 0; t < first.pool(p).targetCount(); t++)
+            {
+                final int slot = first.pool(p).targetSlot(t);
+                assertTrue(slot > 0, "slot 0 is the shared one");
+                assertEquals(slot, second.pool(p).targetSlot(t), "stable across snapshots");
+                assertTrue(seen.add(slot), "one slot per pool and target");
+                targets++;
+            }
+        }
+        assertEquals(targets, slots.slots().size());
     }
 }

@@ -561,6 +561,17 @@ class AgentEndToEndTest
         final String ctlStats = ctl("--counters", dir.resolve("counters").toString(), "-o", "json", "stats");
         assertTrue(ctlStats.contains("\"connections_opened\""), ctlStats);
         assertEquals("target-3\n", topology.httpGet(1, topology.vipUrl()), "and changes nothing");
+
+        // packets and bytes per listener and per target: target 3 served at least 8 requests, both ways
+        final String metrics = admin("GET", "/metrics", null);
+        final java.util.regex.Matcher toTarget3 = java.util.regex.Pattern.compile(
+            "tandem_target_packets_total\\{pool=\"web\",target=\"" + topology.target(3).address().replace(".", "\\.") +
+            "\",name=\"target-3\",direction=\"to_target\"} (\\d+)").matcher(metrics);
+        assertTrue(toTarget3.find() && Long.parseLong(toTarget3.group(1)) >= 8 * 4, metrics);
+        final java.util.regex.Matcher fromListener = java.util.regex.Pattern.compile(
+            "tandem_listener_bytes_total\\{listener=\"[^\"]*\",port=\"80\",direction=\"to_client\"} (\\d+)")
+            .matcher(metrics);
+        assertTrue(fromListener.find() && Long.parseLong(fromListener.group(1)) > 8 * 100, metrics);
     }
 
     /** @return true when none of {@code requests} requests through the VIP reached target {@code target}. */

@@ -16,7 +16,7 @@ package io.tandem.dataplane.flow;
  *   22     snatPort          u16      104    clientFinSeq      int
  *   24     state             u8       108    targetFinSeq      int
  *   25     flags             u8       112    idleTimeoutNs     long
- *   26     (reserved)        u16      120    packets           int
+ *   26     targetSlot        u16      120    packets           int
  *   28     clientSeqNext     int      124    (reserved)        int
  *   32     targetSeqNext     int
  *   36     clientAck         int
@@ -51,6 +51,8 @@ public final class FlowRecord
     public static final int TARGET_PORT_OFFSET = 20;
     /** Offset of the SNAT port. */
     public static final int SNAT_PORT_OFFSET = 22;
+    /** Offset of the target's slot for traffic counts. */
+    public static final int TARGET_SLOT_OFFSET = 26;
     /** Offset of the TCP state. */
     public static final int STATE_OFFSET = 24;
     /** Offset of the flags byte. */

@@ -163,7 +163,8 @@ public final class ForwardingSnapshot
         private final List<PoolSpec> pools = new ArrayList<>();
         private final List<ListenerSpec> listeners = new ArrayList<>();
 
-        private record PoolSpec(String name, int targetPort, int[] ips, boolean[] healthy, boolean persistence)
+        private record PoolSpec(
+            String name, int targetPort, int[] ips, int[] slots, boolean[] healthy, boolean persistence)
         {
         }
 
@@ -222,11 +223,40 @@ public final class ForwardingSnapshot
             final boolean[] healthy,
             final boolean sourceIpPersistence)
         {
-            if (targetIps.length != healthy.length)
+            return pool(name, targetPort, targetIps, new int[targetIps.length], healthy, sourceIpPersistence);
+        }
+
+        /**
+         * Adds a target pool whose targets have traffic-count slots of their own.
+         *
+         * @param name                unique name.
+         * @param targetPort          port on the targets.
+         * @param targetIps           target addresses.
+         * @param targetSlots         each target's slot in {@link io.tandem.dataplane.status.TrafficCounters}.
+         * @param healthy             health of each target, same length.
+         * @param sourceIpPersistence Maglev on the client address instead of round robin.
+         */
+        public Builder pool(
+            final String name,
+            final int targetPort,
+            final int[] targetIps,
+            final int[] targetSlots,
+            final boolean[] healthy,
+            final boolean sourceIpPersistence)
+        {
+            if (targetIps.length != healthy.length || targetIps.length != targetSlots.length)
             {
-                throw new IllegalArgumentException("pool " + name + ": one health flag per target");
+                throw new IllegalArgumentException("pool " + name + ": one health flag and one slot per target");
             }
-            pools.add(new PoolSpec(name, targetPort, targetIps.clone(), healthy.clone(), sourceIpPersistence));
+            for (final int slot : targetSlots)
+            {
+                if (slot < 0 || slot >= io.tandem.dataplane.status.TrafficCounters.TARGET_SLOTS)
+                {
+                    throw new IllegalArgumentException("pool " + name + ": target slot out of range: " + slot);
+                }
+            }
+            pools.add(new PoolSpec(
+                name, targetPort, targetIps.clone(), targetSlots.clone(), healthy.clone(), sourceIpPersistence));
             return this;
         }
 
@@ -273,7 +303,8 @@ public final class ForwardingSnapshot
                 {
                     throw new IllegalArgumentException("duplicate pool name: " + p.name());
                 }
-                builtPools[i] = new TargetPool(p.name(), p.targetPort(), p.ips(), p.healthy(), p.persistence());
+                builtPools[i] = new TargetPool(
+                    p.name(), p.targetPort(), p.ips(), p.slots(), p.healthy(), p.persistence());
             }
             final Listener[] builtListeners = new Listener[listeners.size()];
             for (int i = 0; i < builtListeners.length; i++)

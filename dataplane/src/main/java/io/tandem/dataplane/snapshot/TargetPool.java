@@ -17,6 +17,7 @@ public final class TargetPool
     private final String name;
     private final int targetPort;
     private final int[] targetIps;
+    private final int[] targetSlots;
     private final boolean[] healthy;
     private final int[] healthyTargets;
     private final boolean sourceIpPersistence;
@@ -26,12 +27,14 @@ public final class TargetPool
         final String name,
         final int targetPort,
         final int[] targetIps,
+        final int[] targetSlots,
         final boolean[] healthy,
         final boolean sourceIpPersistence)
     {
         this.name = name;
         this.targetPort = targetPort;
         this.targetIps = targetIps;
+        this.targetSlots = targetSlots;
         this.healthy = healthy;
         this.sourceIpPersistence = sourceIpPersistence;
         int count = 0;
@@ -74,6 +77,31 @@ public final class TargetPool
     public int targetIp(final int i)
     {
         return targetIps[i];
+    }
+
+    /**
+     * @return the stable slot of target {@code i} for its traffic counts
+     *         ({@link io.tandem.dataplane.status.TrafficCounters}).
+     */
+    public int targetSlot(final int i)
+    {
+        return targetSlots[i];
+    }
+
+    /**
+     * @param ip a target's address.
+     * @return the index of the target with that address, or {@link #NO_TARGET}.
+     */
+    public int indexOf(final int ip)
+    {
+        for (int i = 0; i < targetIps.length; i++)
+        {
+            if (targetIps[i] == ip)
+            {
+                return i;
+            }
+        }
+        return NO_TARGET;
     }
 
     /** @return true when target {@code i} is healthy. */

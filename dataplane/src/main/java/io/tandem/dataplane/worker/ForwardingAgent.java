@@ -16,6 +16,7 @@ import io.tandem.dataplane.snapshot.Listener;
 import io.tandem.dataplane.snapshot.NextHops;
 import io.tandem.dataplane.snapshot.SnapshotExchange;
 import io.tandem.dataplane.snapshot.TargetPool;
+import io.tandem.dataplane.status.TrafficCounters;
 import io.tandem.dataplane.status.WorkerCounter;
 import io.tandem.dataplane.status.WorkerCounters;
 import io.tandem.dataplane.tcp.Seq;
@@ -88,6 +89,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     private final int[] roundRobin = new int[ForwardingSnapshot.MAX_POOLS];
     // tracked connections per listener port: written only by this worker (release stores), read by the control plane
     private final AtomicLongArray activeByListenerPort = new AtomicLongArray(65536);
+    private final TrafficCounters traffic = new TrafficCounters();
 
     private final long resetCostNs;
     private final long resetAllowanceMaxNs;
@@ -166,6 +168,12 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     public long activeConnections(final int port)
     {
         return activeByListenerPort.get(port);
+    }
+
+    /** @return the worker's packet and byte counts per listener and target; any thread may read them. */
+    public TrafficCounters traffic()
+    {
+        return traffic;
     }
 
     /** @return the worker's counters. */
@@ -550,6 +558,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         final int base = table.recordOffset(recordIndex);
         final TcpFlyweight tcp = this.tcp;
         records.putByte(base + STATE_OFFSET, (byte)TcpState.SYN_SENT);
+        records.putShort(base + TARGET_SLOT_OFFSET, (short)pool.targetSlot(target));
         records.putInt(base + CLIENT_SEQ_NEXT_OFFSET, tcp.seq() + 1);
         records.putShort(base + CLIENT_WINDOW_OFFSET, (short)tcp.window());
         records.putLong(base + CREATED_NS_OFFSET, nowNs);
@@ -786,6 +795,9 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         {
             counters.increment(FlowTable.DIR_FROM_CLIENT == direction ?
                 WorkerCounter.FORWARDED_TO_TARGET : WorkerCounter.FORWARDED_TO_CLIENT);
+            // direction 0 is from the client, which is TrafficCounters.TO_TARGET
+            traffic.count(records.getShort(base + VIP_PORT_OFFSET) & 0xFFFF,
+                records.getShort(base + TARGET_SLOT_OFFSET) & 0xFFFF, direction, totalLength);
         }
     }
 

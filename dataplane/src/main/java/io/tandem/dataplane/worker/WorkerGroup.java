@@ -2,6 +2,7 @@ package io.tandem.dataplane.worker;
 
 import io.tandem.dataplane.port.PacketPort;
 import io.tandem.dataplane.snapshot.SnapshotExchange;
+import io.tandem.dataplane.status.TrafficCounters;
 import io.tandem.dataplane.status.WorkerCounters;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
@@ -115,6 +116,43 @@ public final class WorkerGroup implements AutoCloseable
             total += agent.activeConnections(port);
         }
         return total;
+    }
+
+    /**
+     * @param port a listener's port.
+     * @return packets to targets, bytes to targets, packets to clients, bytes to clients, over all workers; any
+     * thread.
+     */
+    public long[] listenerTraffic(final int port)
+    {
+        final long[] t = new long[4];
+        for (final ForwardingAgent agent : agents)
+        {
+            final TrafficCounters c = agent.traffic();
+            t[0] += c.listenerPackets(port, TrafficCounters.TO_TARGET);
+            t[1] += c.listenerBytes(port, TrafficCounters.TO_TARGET);
+            t[2] += c.listenerPackets(port, TrafficCounters.TO_CLIENT);
+            t[3] += c.listenerBytes(port, TrafficCounters.TO_CLIENT);
+        }
+        return t;
+    }
+
+    /**
+     * @param slot a target's slot.
+     * @return packets to the target, bytes to it, packets from it, bytes from it, over all workers; any thread.
+     */
+    public long[] targetTraffic(final int slot)
+    {
+        final long[] t = new long[4];
+        for (final ForwardingAgent agent : agents)
+        {
+            final TrafficCounters c = agent.traffic();
+            t[0] += c.targetPackets(slot, TrafficCounters.TO_TARGET);
+            t[1] += c.targetBytes(slot, TrafficCounters.TO_TARGET);
+            t[2] += c.targetPackets(slot, TrafficCounters.TO_CLIENT);
+            t[3] += c.targetBytes(slot, TrafficCounters.TO_CLIENT);
+        }
+        return t;
     }
 
     /**

@@ -6,6 +6,7 @@ import io.tandem.dataplane.packet.Bytes;
 import io.tandem.dataplane.packet.TcpFrameBuilder;
 import io.tandem.dataplane.port.PacketPort;
 import io.tandem.dataplane.snapshot.ForwardingSnapshot;
+import io.tandem.dataplane.status.TrafficCounters;
 import io.tandem.dataplane.status.WorkerCounter;
 import io.tandem.dataplane.tcp.TcpState;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -159,6 +160,19 @@ class ForwardingAgentGoldenTest
         assertEquals(0, h.agent.activeConnections(VIP_PORT));
         assertEquals(3, h.count(WorkerCounter.FORWARDED_TO_CLIENT));
         assertEquals(5, h.count(WorkerCounter.FORWARDED_TO_TARGET));
+
+        // IPv4 bytes: 40 per bare segment, 44 for the SYN+ACK with its MSS option
+        final TrafficCounters traffic = h.agent.traffic();
+        final int slot = WorkerHarness.FIRST_TARGET_SLOT;
+        assertEquals(5, traffic.listenerPackets(VIP_PORT, TrafficCounters.TO_TARGET));
+        assertEquals(5 * 40 + request.length, traffic.listenerBytes(VIP_PORT, TrafficCounters.TO_TARGET));
+        assertEquals(3, traffic.listenerPackets(VIP_PORT, TrafficCounters.TO_CLIENT));
+        assertEquals(44 + 40 + response.length + 40, traffic.listenerBytes(VIP_PORT, TrafficCounters.TO_CLIENT));
+        assertEquals(5, traffic.targetPackets(slot, TrafficCounters.TO_TARGET));
+        assertEquals(5 * 40 + request.length, traffic.targetBytes(slot, TrafficCounters.TO_TARGET));
+        assertEquals(3, traffic.targetPackets(slot, TrafficCounters.TO_CLIENT));
+        assertEquals(0, traffic.targetPackets(slot + 1, TrafficCounters.TO_TARGET));
+        assertEquals(0, traffic.targetPackets(TrafficCounters.OTHER_TARGET_SLOT, TrafficCounters.TO_TARGET));
     }
 
     @Test

@@ -87,6 +87,9 @@ final class WorkerHarness
         return builder.build();
     }
 
+    /** Traffic-count slot of the first target; the others follow. */
+    static final int FIRST_TARGET_SLOT = 7;
+
     static ForwardingSnapshot snapshot(
         final long version, final boolean[] healthy, final boolean maglev, final long maxConnections,
         final String... allowedCidrs)
@@ -97,7 +100,8 @@ final class WorkerHarness
             .snatIp(ip(SNAT))
             .maxConnections(maxConnections)
             .nextHops(nextHops(1, TARGET_MACS))
-            .pool("web", TARGET_PORT, new int[]{ip(TARGETS[0]), ip(TARGETS[1]), ip(TARGETS[2])}, healthy, maglev)
+            .pool("web", TARGET_PORT, new int[]{ip(TARGETS[0]), ip(TARGETS[1]), ip(TARGETS[2])},
+                new int[]{FIRST_TARGET_SLOT, FIRST_TARGET_SLOT + 1, FIRST_TARGET_SLOT + 2}, healthy, maglev)
             .listener("http", ip(VIP), VIP_PORT, "web", IDLE_TIMEOUT_NS, allowedCidrs)
             .build();
     }
