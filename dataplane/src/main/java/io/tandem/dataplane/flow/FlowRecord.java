@@ -17,7 +17,7 @@ package io.tandem.dataplane.flow;
  *   24     state             u8       108    targetFinSeq      int
  *   25     flags             u8       112    idleTimeoutNs     long
  *   26     targetSlot        u16      120    packets           int
- *   28     clientSeqNext     int      124    (reserved)        int
+ *   28     clientSeqNext     int      124    syncGeneration    int
  *   32     targetSeqNext     int
  *   36     clientAck         int
  *   40     targetAck         int
@@ -95,6 +95,8 @@ public final class FlowRecord
     public static final int IDLE_TIMEOUT_NS_OFFSET = 112;
     /** Offset of the packet count. */
     public static final int PACKETS_OFFSET = 120;
+    /** Offset of the bulk-resync generation a replicated record was last confirmed in. */
+    public static final int SYNC_GENERATION_OFFSET = 124;
 
     /** Flag: the record is in use. */
     public static final int FLAG_IN_USE = 0x01;
@@ -108,6 +110,8 @@ public final class FlowRecord
     public static final int FLAG_TARGET_FIN_ACKED = 0x10;
     /** Flag: the record was installed from the peer, not created by a SYN here. */
     public static final int FLAG_REPLICATED = 0x20;
+    /** Flag: the peer knows the connection (it was sent to it, or came from it), so forgetting it is sent too. */
+    public static final int FLAG_SYNCED = 0x40;
 
     private RawMemory buffer;
     private int base;

@@ -25,6 +25,7 @@ public final class ForwardingSnapshot
     private final long nodeMac;
     private final int snatIp;
     private final long maxConnections;
+    private final boolean forwarding;
     private final Listener[] listeners;
     private final int[] listenerVips;
     private final int[] listenerPorts;
@@ -38,6 +39,7 @@ public final class ForwardingSnapshot
         this.nodeMac = b.nodeMac;
         this.snatIp = b.snatIp;
         this.maxConnections = b.maxConnections;
+        this.forwarding = b.forwarding;
         this.listeners = listeners;
         this.pools = pools;
         this.nextHops = b.nextHops;
@@ -90,6 +92,15 @@ public final class ForwardingSnapshot
     public NextHops nextHops()
     {
         return nextHops;
+    }
+
+    /**
+     * @return true when the node is the active one and forwards; false on the passive node, whose workers drop the
+     * balancer's frames (counted) and only keep the connections replicated to them.
+     */
+    public boolean forwarding()
+    {
+        return forwarding;
     }
 
     /** @return number of listeners. */
@@ -159,6 +170,7 @@ public final class ForwardingSnapshot
         private long nodeMac;
         private int snatIp;
         private long maxConnections = 10_000;
+        private boolean forwarding = true;
         private NextHops nextHops = NextHops.builder().build();
         private final List<PoolSpec> pools = new ArrayList<>();
         private final List<ListenerSpec> listeners = new ArrayList<>();
@@ -190,6 +202,13 @@ public final class ForwardingSnapshot
         public Builder snatIp(final int ip)
         {
             this.snatIp = ip;
+            return this;
+        }
+
+        /** @param forwarding false for a passive node's snapshot; true (the default) for an active one. */
+        public Builder forwarding(final boolean forwarding)
+        {
+            this.forwarding = forwarding;
             return this;
         }
 

@@ -83,6 +83,21 @@ public enum WorkerCounter
     /** Emitted: ACK of a peer's FIN after the balancer closed the connection on idle timeout. */
     TX_ACK_AFTER_IDLE_CLOSE("tx_ack_after_idle_close"),
 
+    /** Frames for the balancer that arrived while the node is passive: dropped, the active node serves them. */
+    DROP_STANDBY("drop_standby"),
+    /** Connection inserts and removals handed to the sync channel. */
+    SYNC_SENT("sync_sent"),
+    /** Sync messages that found the outbox full: the control plane starts a bulk resync. */
+    SYNC_OVERFLOW("sync_overflow"),
+    /** Connections installed or refreshed from the peer. */
+    SYNC_INSTALLED("sync_installed"),
+    /** Replicated connections removed because the peer forgot them. */
+    SYNC_REMOVED("sync_removed"),
+    /** Replicated connections that collided with a connection of this node's own: the own one is kept. */
+    SYNC_CONFLICTS("sync_conflicts"),
+    /** Replicated connections swept after a bulk resync did not mention them. */
+    SYNC_SWEPT("sync_swept"),
+
     /** Snapshots picked up by the worker. */
     SNAPSHOT_SWAPS("snapshot_swaps"),
     /** Duty cycles run; with {@link #BUSY_CYCLES}, how busy the worker is. */

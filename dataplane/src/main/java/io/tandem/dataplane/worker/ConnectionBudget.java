@@ -37,6 +37,15 @@ public final class ConnectionBudget
         }
     }
 
+    /**
+     * Takes one connection from the budget whatever the cap: for connections replicated from the peer, which exist
+     * already and must be kept.
+     */
+    public void acquire()
+    {
+        active.incrementAndGet();
+    }
+
     /** Gives one connection back. */
     public void release()
     {

@@ -26,8 +26,10 @@ import io.tandem.dataplane.tcp.TcpTimeouts;
 import org.agrona.ErrorHandler;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,7 +58,7 @@ import static io.tandem.dataplane.packet.TcpFlyweight.SYN;
  * counted as {@link WorkerCounter#WORKER_ERRORS} and handed to the error handler, and the worker goes on with the
  * next frame.
  */
-public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWheel.ExpiryHandler
+public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWheel.ExpiryHandler, MessageHandler
 {
     private static final int ETH = EthernetFlyweight.HEADER_LENGTH;
     private static final int IP_MIN = Ipv4Flyweight.MIN_HEADER_LENGTH;
@@ -109,6 +111,18 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     private int sampleLimit = SAMPLE_CAPACITY;
     private int sampleScanPosition;
 
+    // replication to the peer node (see FlowSyncDescriptor); null rings when the node has no peer
+    private static final int SYNC_READ_LIMIT = 256;
+    private static final int SYNC_SCAN_LIMIT = 4096;
+    private static final int NO_GENERATION = -1;
+    private final RingBuffer syncOutbox;
+    private final RingBuffer syncInbox;
+    private int currentGeneration;
+    private long bulkGeneration = NO_GENERATION;
+    private int bulkCursor;
+    private long sweepGeneration = NO_GENERATION;
+    private int sweepCursor;
+
     private ForwardingSnapshot snapshot;
     private boolean checksumPartial;
     private long nowNs;
@@ -139,7 +153,10 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         this.records = table.records();
         this.nowNs = clock.nanoTime();
         this.wheel = new FlowTimerWheel(table, context.timerTickNs(), context.timerSlots(), nowNs);
-        this.snatPorts = new SnatPortAllocator(table, snatFirstPort, snatLastPort);
+        this.snatPorts = new SnatPortAllocator(
+            table, context.snatAllocationFirstPort(), context.snatAllocationLastPort());
+        this.syncOutbox = context.syncOutbox();
+        this.syncInbox = context.syncInbox();
         this.resetCostNs = context.resetsPerSecond() == 0 ? Long.MAX_VALUE : 1_000_000_000L /
             Math.max(1, Math.min(1_000_000_000L, context.resetsPerSecond()));
         this.resetAllowanceMaxNs = context.resetsPerSecond() == 0 ? 0 : context.resetBurst() * resetCostNs;
@@ -201,6 +218,10 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         nowNs = clock.nanoTime();
         int work = port.receive(this, burstLength);
         work += wheel.poll(nowNs, this, timerLimit);
+        if (null != syncInbox)
+        {
+            work += syncDutyCycle();
+        }
         final long requested = sampleRequested.getAcquire();
         if (requested != sampleAnswered.getPlain())
         {
@@ -329,6 +350,29 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     {
         final int base = table.recordOffset(recordIndex);
         final int state = records.getByte(base + STATE_OFFSET);
+        final int flags = records.getByte(base + FLAGS_OFFSET) & 0xFF;
+        if (!snapshot.forwarding())
+        {
+            // passive: a replicated connection lives until the peer forgets it (it sees the traffic, this node does
+            // not); a connection of this node's own from before it turned passive goes without a word on the wire
+            if ((flags & FLAG_REPLICATED) != 0)
+            {
+                expireAt(recordIndex, base, now + records.getLong(base + IDLE_TIMEOUT_NS_OFFSET));
+            }
+            else
+            {
+                records.putByte(base + FLAGS_OFFSET, (byte)(flags & ~FLAG_SYNCED));
+                forget(recordIndex);
+            }
+            return;
+        }
+        if ((flags & FLAG_REPLICATED) != 0)
+        {
+            // taken over: this node has not seen the connection's traffic yet, so it gets one full idle period
+            records.putByte(base + FLAGS_OFFSET, (byte)(flags & ~FLAG_REPLICATED));
+            expireAt(recordIndex, base, now + records.getLong(base + IDLE_TIMEOUT_NS_OFFSET));
+            return;
+        }
         if (TcpState.isIdleTimed(state))
         {
             closeOnIdle(recordIndex, base);
@@ -410,6 +454,12 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
                 counters.increment(WorkerCounter.PASSED_TO_KERNEL);
                 return;
             }
+        }
+
+        if (!s.forwarding())
+        {
+            counters.increment(WorkerCounter.DROP_STANDBY);
+            return;
         }
 
         // validate: from here on the frame is Tandem's, and every rejection is a counted drop
@@ -667,6 +717,11 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
             {
                 newState = TcpState.ESTABLISHED;
                 expireAfter(recordIndex, base, nowNs + records.getLong(base + IDLE_TIMEOUT_NS_OFFSET));
+                records.putByte(base + STATE_OFFSET, (byte)newState);
+                if (null != syncOutbox)
+                {
+                    sendUpsert(base);
+                }
             }
         }
         else if (newPayload && TcpState.isIdleTimed(state))
@@ -948,10 +1003,259 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
 
     private void forget(final int recordIndex)
     {
-        final int vipPort = records.getShort(table.recordOffset(recordIndex) + VIP_PORT_OFFSET) & 0xFFFF;
+        final int base = table.recordOffset(recordIndex);
+        if ((records.getByte(base + FLAGS_OFFSET) & FLAG_SYNCED) != 0 && null != syncOutbox)
+        {
+            sendRemove(base);
+        }
+        final int vipPort = records.getShort(base + VIP_PORT_OFFSET) & 0xFFFF;
         activeByListenerPort.lazySet(vipPort, activeByListenerPort.get(vipPort) - 1);
         wheel.cancel(recordIndex);
         table.remove(recordIndex);
         budget.release();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Replication (FlowSyncDescriptor): the worker is the only writer of its table, so the peer's connections come in
+    // through its inbox and are installed here, and its own go out through its outbox.
+
+    private int syncDutyCycle()
+    {
+        int work = syncInbox.read(this, SYNC_READ_LIMIT);
+        if (NO_GENERATION != bulkGeneration)
+        {
+            work += bulkStep();
+        }
+        if (NO_GENERATION != sweepGeneration)
+        {
+            work += sweepStep();
+        }
+        return work;
+    }
+
+    @Override
+    public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        switch (msgTypeId)
+        {
+            case FlowSyncDescriptor.UPSERT -> installReplicated(buffer, index);
+            case FlowSyncDescriptor.REMOVE -> removeReplicated(buffer, index);
+            case FlowSyncDescriptor.BULK_BEGIN -> currentGeneration = (int)buffer.getLong(index);
+            case FlowSyncDescriptor.BULK_END ->
+            {
+                sweepGeneration = buffer.getLong(index);
+                sweepCursor = 0;
+            }
+            case FlowSyncDescriptor.BULK_REQUEST ->
+            {
+                bulkGeneration = buffer.getLong(index);
+                bulkCursor = 0;
+            }
+            default -> counters.increment(WorkerCounter.WORKER_ERRORS);
+        }
+    }
+
+    private void sendUpsert(final int base)
+    {
+        final int index = syncOutbox.tryClaim(FlowSyncDescriptor.UPSERT, FlowSyncDescriptor.UPSERT_LENGTH);
+        if (index <= 0)
+        {
+            counters.increment(WorkerCounter.SYNC_OVERFLOW);
+            return;
+        }
+        final MutableDirectBuffer out = syncOutbox.buffer();
+        for (int i = 0; i < FlowSyncDescriptor.RECORD_PREFIX_LENGTH; i += 8)
+        {
+            out.putLong(index + i, records.getLong(base + i));
+        }
+        out.putShort(index + TARGET_SLOT_OFFSET, (short)0); // slots are this node's own numbering
+        out.putLong(index + FlowSyncDescriptor.IDLE_TIMEOUT_NS_OFFSET, records.getLong(base + IDLE_TIMEOUT_NS_OFFSET));
+        syncOutbox.commit(index);
+        records.putByte(base + FLAGS_OFFSET, (byte)(records.getByte(base + FLAGS_OFFSET) | FLAG_SYNCED));
+        counters.increment(WorkerCounter.SYNC_SENT);
+    }
+
+    private void sendRemove(final int base)
+    {
+        final int index = syncOutbox.tryClaim(FlowSyncDescriptor.REMOVE, FlowSyncDescriptor.REMOVE_LENGTH);
+        if (index <= 0)
+        {
+            counters.increment(WorkerCounter.SYNC_OVERFLOW);
+            return;
+        }
+        final MutableDirectBuffer out = syncOutbox.buffer();
+        out.putLong(index, records.getLong(base));
+        out.putInt(index + 8, records.getInt(base + CLIENT_PORT_OFFSET));
+        out.putShort(index + FlowSyncDescriptor.REMOVE_SNAT_PORT_OFFSET, records.getShort(base + SNAT_PORT_OFFSET));
+        out.putShort(index + FlowSyncDescriptor.REMOVE_SNAT_PORT_OFFSET + 2, (short)0);
+        syncOutbox.commit(index);
+        counters.increment(WorkerCounter.SYNC_SENT);
+    }
+
+    private void installReplicated(final MutableDirectBuffer in, final int index)
+    {
+        final int clientIp = in.getInt(index + CLIENT_IP_OFFSET);
+        final int vip = in.getInt(index + VIP_OFFSET);
+        final int clientPort = in.getShort(index + CLIENT_PORT_OFFSET) & 0xFFFF;
+        final int vipPort = in.getShort(index + VIP_PORT_OFFSET) & 0xFFFF;
+        final int targetIp = in.getInt(index + TARGET_IP_OFFSET);
+        final int snatIp = in.getInt(index + SNAT_IP_OFFSET);
+        final int targetPort = in.getShort(index + TARGET_PORT_OFFSET) & 0xFFFF;
+        final int snatPort = in.getShort(index + SNAT_PORT_OFFSET) & 0xFFFF;
+        final long idleTimeoutNs = in.getLong(index + FlowSyncDescriptor.IDLE_TIMEOUT_NS_OFFSET);
+        final int found = table.lookup(clientIp, vip, clientPort, vipPort);
+        final int recordIndex;
+        final int base;
+        if (FlowTable.NULL_INDEX != found)
+        {
+            recordIndex = found >>> 1;
+            base = table.recordOffset(recordIndex);
+            if ((found & 1) != FlowTable.DIR_FROM_CLIENT ||
+                (records.getByte(base + FLAGS_OFFSET) & FLAG_REPLICATED) == 0 ||
+                records.getInt(base + TARGET_IP_OFFSET) != targetIp ||
+                (records.getShort(base + SNAT_PORT_OFFSET) & 0xFFFF) != snatPort)
+            {
+                counters.increment(WorkerCounter.SYNC_CONFLICTS);
+                return;
+            }
+        }
+        else
+        {
+            recordIndex = table.insert(clientIp, clientPort, vip, vipPort, targetIp, targetPort, snatIp, snatPort);
+            if (recordIndex < 0)
+            {
+                counters.increment(WorkerCounter.SYNC_CONFLICTS);
+                return;
+            }
+            base = table.recordOffset(recordIndex);
+            budget.acquire();
+            activeByListenerPort.lazySet(vipPort, activeByListenerPort.get(vipPort) + 1);
+            records.putLong(base + CREATED_NS_OFFSET, nowNs);
+            records.putShort(base + TARGET_SLOT_OFFSET, (short)targetSlotOf(vip, vipPort, targetIp));
+            if (!refreshNextHops(base, snapshot))
+            {
+                // resolved at the first segment forwarded; snapshots' epochs only grow, so this one never matches
+                records.putInt(base + NEXT_HOP_EPOCH_OFFSET, snapshot.nextHops().epoch() - 1);
+            }
+        }
+        records.putByte(base + STATE_OFFSET, in.getByte(index + STATE_OFFSET));
+        final int finFlags = in.getByte(index + FLAGS_OFFSET) &
+            (FLAG_FIN_FROM_CLIENT | FLAG_FIN_FROM_TARGET | FLAG_CLIENT_FIN_ACKED | FLAG_TARGET_FIN_ACKED);
+        records.putByte(base + FLAGS_OFFSET, (byte)(FLAG_IN_USE | FLAG_REPLICATED | FLAG_SYNCED | finFlags));
+        for (int i = CLIENT_SEQ_NEXT_OFFSET; i < FlowSyncDescriptor.RECORD_PREFIX_LENGTH; i += 4)
+        {
+            records.putInt(base + i, in.getInt(index + i));
+        }
+        records.putLong(base + IDLE_TIMEOUT_NS_OFFSET, idleTimeoutNs);
+        records.putInt(base + SYNC_GENERATION_OFFSET, currentGeneration);
+        expireAt(recordIndex, base, nowNs + idleTimeoutNs);
+        counters.increment(WorkerCounter.SYNC_INSTALLED);
+    }
+
+    private int targetSlotOf(final int vip, final int vipPort, final int targetIp)
+    {
+        final ForwardingSnapshot s = snapshot;
+        final int listenerIndex = s.listenerIndex(vip, vipPort);
+        if (ForwardingSnapshot.NO_LISTENER == listenerIndex)
+        {
+            return TrafficCounters.OTHER_TARGET_SLOT;
+        }
+        final TargetPool pool = s.pool(s.listener(listenerIndex).poolIndex());
+        final int target = pool.indexOf(targetIp);
+        return TargetPool.NO_TARGET == target ? TrafficCounters.OTHER_TARGET_SLOT : pool.targetSlot(target);
+    }
+
+    private void removeReplicated(final MutableDirectBuffer in, final int index)
+    {
+        final int found = table.lookup(in.getInt(index + CLIENT_IP_OFFSET), in.getInt(index + VIP_OFFSET),
+            in.getShort(index + CLIENT_PORT_OFFSET) & 0xFFFF, in.getShort(index + VIP_PORT_OFFSET) & 0xFFFF);
+        if (FlowTable.NULL_INDEX == found || (found & 1) != FlowTable.DIR_FROM_CLIENT)
+        {
+            return;
+        }
+        final int recordIndex = found >>> 1;
+        final int base = table.recordOffset(recordIndex);
+        final int flags = records.getByte(base + FLAGS_OFFSET) & 0xFF;
+        if ((flags & FLAG_REPLICATED) == 0 || (records.getShort(base + SNAT_PORT_OFFSET) & 0xFFFF) !=
+            (in.getShort(index + FlowSyncDescriptor.REMOVE_SNAT_PORT_OFFSET) & 0xFFFF))
+        {
+            return;
+        }
+        // the peer forgot it: nothing to tell the peer back
+        records.putByte(base + FLAGS_OFFSET, (byte)(flags & ~FLAG_SYNCED));
+        forget(recordIndex);
+        counters.increment(WorkerCounter.SYNC_REMOVED);
+    }
+
+    /** Bulk resync, sending side: a bounded walk over the table per duty cycle, resumed where the outbox filled. */
+    private int bulkStep()
+    {
+        final int capacity = table.capacity();
+        final int end = Math.min(capacity, bulkCursor + SYNC_SCAN_LIMIT);
+        final int needed = FlowSyncDescriptor.UPSERT_LENGTH + 64;
+        for (; bulkCursor < end; bulkCursor++)
+        {
+            if (table.isInUse(bulkCursor))
+            {
+                final int base = table.recordOffset(bulkCursor);
+                final int state = records.getByte(base + STATE_OFFSET);
+                if (state >= TcpState.ESTABLISHED && state <= TcpState.CLOSING)
+                {
+                    if (syncOutbox.capacity() - syncOutboxUsed() < needed)
+                    {
+                        return 1; // resume in the next duty cycle, once the control plane drained the outbox
+                    }
+                    sendUpsert(base);
+                }
+            }
+        }
+        if (bulkCursor >= capacity)
+        {
+            final int index = syncOutbox.tryClaim(FlowSyncDescriptor.BULK_END, FlowSyncDescriptor.GENERATION_LENGTH);
+            if (index > 0)
+            {
+                syncOutbox.buffer().putLong(index, bulkGeneration);
+                syncOutbox.commit(index);
+                bulkGeneration = NO_GENERATION;
+            }
+        }
+        return 1;
+    }
+
+    private int syncOutboxUsed()
+    {
+        return (int)(syncOutbox.producerPosition() - syncOutbox.consumerPosition());
+    }
+
+    /**
+     * Bulk resync, receiving side: forget the replicated connections the peer's bulk did not confirm, and on a
+     * passive node also this node's own leftovers, a bounded part of the table per duty cycle.
+     */
+    private int sweepStep()
+    {
+        final int capacity = table.capacity();
+        final int end = Math.min(capacity, sweepCursor + SYNC_SCAN_LIMIT);
+        final boolean passive = !snapshot.forwarding();
+        final int generation = (int)sweepGeneration;
+        for (; sweepCursor < end; sweepCursor++)
+        {
+            if (table.isInUse(sweepCursor))
+            {
+                final int base = table.recordOffset(sweepCursor);
+                final int flags = records.getByte(base + FLAGS_OFFSET) & 0xFF;
+                if (records.getInt(base + SYNC_GENERATION_OFFSET) != generation &&
+                    ((flags & FLAG_REPLICATED) != 0 || passive))
+                {
+                    records.putByte(base + FLAGS_OFFSET, (byte)(flags & ~FLAG_SYNCED));
+                    forget(sweepCursor);
+                    counters.increment(WorkerCounter.SYNC_SWEPT);
+                }
+            }
+        }
+        if (sweepCursor >= capacity)
+        {
+            sweepGeneration = NO_GENERATION;
+        }
+        return 1;
     }
 }

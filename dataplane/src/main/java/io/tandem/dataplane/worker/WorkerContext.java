@@ -5,6 +5,7 @@ import io.tandem.dataplane.tcp.TcpTimeouts;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,10 @@ public final class WorkerContext
     private ErrorHandler errorHandler;
     private long hashSeed;
     private boolean hashSeedSet;
+    private int snatShareIndex;
+    private int snatShares = 1;
+    private RingBuffer syncOutbox;
+    private RingBuffer syncInbox;
     private boolean concluded;
 
     /**
@@ -50,6 +55,9 @@ public final class WorkerContext
         require(flowCapacity >= 1, "flowCapacity must be >= 1");
         require(snatFirstPort >= 1 && snatLastPort <= 65535 && snatFirstPort <= snatLastPort,
             "SNAT port range must lie within 1..65535");
+        require(snatShares >= 1 && snatShareIndex >= 0 && snatShareIndex < snatShares &&
+            snatLastPort - snatFirstPort + 1 >= snatShares, "SNAT share must be one of the range's shares");
+        require((null == syncOutbox) == (null == syncInbox), "sync needs both an outbox and an inbox");
         require(burstLength >= 1 && burstLength <= 1024, "burstLength must be 1..1024");
         require(timerLimit >= 1, "timerLimit must be >= 1");
         require(timerTickNs > 0, "timerTickNs must be > 0");
@@ -134,6 +142,61 @@ public final class WorkerContext
         this.snatFirstPort = first;
         this.snatLastPort = last;
         return this;
+    }
+
+    /**
+     * The part of the worker's SNAT port range this node allocates from. The two nodes of a pair share the ranges
+     * (the fanout steers a port to the same worker on both) but allocate from different shares, so a connection the
+     * active node opened just before it died, not yet replicated, never meets the same SNAT port from the new
+     * active node at its target. Default: one share, the whole range.
+     *
+     * @param index this node's share, 0-based.
+     * @param of    number of shares.
+     */
+    public WorkerContext snatShare(final int index, final int of)
+    {
+        this.snatShareIndex = index;
+        this.snatShares = of;
+        return this;
+    }
+
+    /** @return first SNAT port this worker allocates. */
+    public int snatAllocationFirstPort()
+    {
+        return snatFirstPort + snatShareIndex * ((snatLastPort - snatFirstPort + 1) / snatShares);
+    }
+
+    /** @return last SNAT port this worker allocates. */
+    public int snatAllocationLastPort()
+    {
+        return snatShareIndex == snatShares - 1 ? snatLastPort :
+            snatAllocationFirstPort() + (snatLastPort - snatFirstPort + 1) / snatShares - 1;
+    }
+
+    /**
+     * Replication to the peer node: the worker writes {@link FlowSyncDescriptor} messages to the outbox and takes
+     * them from the inbox. Both rings are single-producer, single-consumer; null for a node without a peer.
+     *
+     * @param outbox written by the worker, read by the control plane.
+     * @param inbox  written by the control plane, read by the worker.
+     */
+    public WorkerContext syncRings(final RingBuffer outbox, final RingBuffer inbox)
+    {
+        this.syncOutbox = outbox;
+        this.syncInbox = inbox;
+        return this;
+    }
+
+    /** @return the sync outbox, or null. */
+    public RingBuffer syncOutbox()
+    {
+        return syncOutbox;
+    }
+
+    /** @return the sync inbox, or null. */
+    public RingBuffer syncInbox()
+    {
+        return syncInbox;
     }
 
     /** @return most frames taken from the port per duty cycle. */

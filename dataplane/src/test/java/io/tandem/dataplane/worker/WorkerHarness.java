@@ -94,6 +94,19 @@ final class WorkerHarness
         final long version, final boolean[] healthy, final boolean maglev, final long maxConnections,
         final String... allowedCidrs)
     {
+        return builder(version, healthy, maglev, maxConnections, allowedCidrs).build();
+    }
+
+    /** The usual three healthy targets, on an active ({@code forwarding}) or passive node of a pair. */
+    static ForwardingSnapshot pairSnapshot(final long version, final boolean forwarding)
+    {
+        return builder(version, new boolean[]{true, true, true}, false, 10_000).forwarding(forwarding).build();
+    }
+
+    private static ForwardingSnapshot.Builder builder(
+        final long version, final boolean[] healthy, final boolean maglev, final long maxConnections,
+        final String... allowedCidrs)
+    {
         return ForwardingSnapshot.builder()
             .version(version)
             .nodeMac(NODE_MAC)
@@ -102,8 +115,7 @@ final class WorkerHarness
             .nextHops(nextHops(1, TARGET_MACS))
             .pool("web", TARGET_PORT, new int[]{ip(TARGETS[0]), ip(TARGETS[1]), ip(TARGETS[2])},
                 new int[]{FIRST_TARGET_SLOT, FIRST_TARGET_SLOT + 1, FIRST_TARGET_SLOT + 2}, healthy, maglev)
-            .listener("http", ip(VIP), VIP_PORT, "web", IDLE_TIMEOUT_NS, allowedCidrs)
-            .build();
+            .listener("http", ip(VIP), VIP_PORT, "web", IDLE_TIMEOUT_NS, allowedCidrs);
     }
 
     static int ip(final String text)
