@@ -75,7 +75,10 @@ public final class ConfigReader
     // The fields each object may have, in the spec's order; the message for an unknown field lists them.
     private static final List<String> FILE_FIELDS = List.of("node", "loadBalancer");
     private static final List<String> NODE_FIELDS = List.of(
-        "dataInterface", "snatAddress", "workers", "adminSocket", "stateDirectory", "countersFile", "maxConnections");
+        "dataInterface", "snatAddress", "workers", "adminSocket", "stateDirectory", "countersFile", "maxConnections",
+        "pair");
+    private static final List<String> PAIR_FIELDS = List.of(
+        "peerAddress", "routerId", "priority", "advertisementInterval", "preempt", "key", "syncPort");
     private static final List<String> LOAD_BALANCER_FIELDS = List.of(
         "disableTargetSecurityGroupAssignment", "errors", "externalAddress", "labels", "listeners",
         "loadBalancerSecurityGroup", "name", "networks", "options", "planId", "privateAddress", "region", "status",
@@ -232,13 +235,61 @@ public final class ConfigReader
             final Path stateDirectory = absolutePath(o, "stateDirectory", path, NodeConfig.DEFAULT_STATE_DIRECTORY);
             final Path countersFile = absolutePath(o, "countersFile", path, NodeConfig.DEFAULT_COUNTERS_FILE);
             final Integer maxConnections = integer(o, "maxConnections", path, 1, Plan.P1500.maxConnections());
+            final PairConfig pair = pair(o, path, snatAddress);
             if (violations.size() != before)
             {
                 return null;
             }
             return new NodeConfig(dataInterface, snatAddress,
                 null == workers ? NodeConfig.DEFAULT_WORKERS : workers, adminSocket, stateDirectory, countersFile,
-                null == maxConnections ? NodeConfig.NO_LIMIT : maxConnections);
+                null == maxConnections ? NodeConfig.NO_LIMIT : maxConnections, pair);
+        }
+
+        private PairConfig pair(final ObjectNode node, final String parent, final String snatAddress)
+        {
+            final String path = field(parent, "pair");
+            final ObjectNode o = optionalObject(node, "pair", parent, "the pair section", PAIR_FIELDS);
+            if (null == o)
+            {
+                return null;
+            }
+            final int before = violations.size();
+            final String peer = requiredString(o, "peerAddress", path);
+            unicastIpv4(peer, field(path, "peerAddress"));
+            if (null != peer && peer.equals(snatAddress))
+            {
+                violate(field(path, "peerAddress"), "must be the peer node's own address, not the SNAT address",
+                    got(peer));
+            }
+            final Integer routerId = requiredInteger(o, "routerId", path, 1, 255);
+            final Integer priority = integer(o, "priority", path, 1, 254);
+            final Integer interval = integer(o, "advertisementInterval", path, 1, 4095);
+            final Boolean preempt = bool(o, "preempt", path);
+            final Integer syncPort = integer(o, "syncPort", path, 1, MAX_PORT);
+            final String keyText = string(o, "key", path);
+            byte[] key = null;
+            if (null != keyText)
+            {
+                if (keyText.length() < PairConfig.MIN_KEY_HEX_DIGITS || keyText.length() > PairConfig.MAX_KEY_HEX_DIGITS ||
+                    keyText.length() % 2 != 0 || !keyText.chars().allMatch(c -> Character.digit(c, 16) >= 0))
+                {
+                    // the key itself is never echoed into an error
+                    violate(field(path, "key"), "must be an even number of " + PairConfig.MIN_KEY_HEX_DIGITS +
+                        " to " + PairConfig.MAX_KEY_HEX_DIGITS + " hexadecimal digits",
+                        "got " + keyText.length() + " characters");
+                }
+                else
+                {
+                    key = java.util.HexFormat.of().parseHex(keyText);
+                }
+            }
+            if (violations.size() != before)
+            {
+                return null;
+            }
+            return new PairConfig(peer, routerId, null == priority ? PairConfig.DEFAULT_PRIORITY : priority,
+                null == interval ? PairConfig.DEFAULT_ADVERT_INTERVAL_CS : interval, Boolean.TRUE.equals(preempt), key,
+                null == syncPort ? PairConfig.DEFAULT_SYNC_PORT : syncPort);
         }
 
         private String interfaceName(final String name, final String path)

@@ -88,6 +88,21 @@ public final class ConfigWriter
         {
             nodeTree.put("maxConnections", node.maxConnections());
         }
+        final PairConfig pair = node.pair();
+        if (null != pair)
+        {
+            final ObjectNode p = nodeTree.putObject("pair")
+                .put("peerAddress", pair.peerAddress())
+                .put("routerId", pair.routerId())
+                .put("priority", pair.priority())
+                .put("advertisementInterval", pair.advertIntervalCs())
+                .put("preempt", pair.preempt())
+                .put("syncPort", pair.syncPort());
+            if (null != pair.key())
+            {
+                p.put("key", pair.keyHex());
+            }
+        }
         root.set("loadBalancer", toTree(config.loadBalancer()));
         return root;
     }

@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param countersFile   absolute path of the memory-mapped counters file.
  * @param maxConnections the node's own cap on concurrent connections, {@link #NO_LIMIT} for none; the plan's cap
  *                       applies whenever it is the lower (see {@link #connectionLimit(int)}).
+ * @param pair           the node's part in an appliance pair, or null for a standalone node.
  */
 public record NodeConfig(
     String dataInterface,
@@ -25,7 +26,8 @@ public record NodeConfig(
     Path adminSocket,
     Path stateDirectory,
     Path countersFile,
-    int maxConnections)
+    int maxConnections,
+    PairConfig pair)
 {
     /** {@link #maxConnections()} when the node sets no cap of its own. */
     public static final int NO_LIMIT = 0;
@@ -51,6 +53,7 @@ public record NodeConfig(
      * @param stateDirectory path of the state directory.
      * @param countersFile   path of the counters file.
      * @param maxConnections the node's own cap, or {@link #NO_LIMIT}.
+     * @param pair           the pair, or null.
      */
     public NodeConfig
     {
@@ -62,7 +65,22 @@ public record NodeConfig(
     }
 
     /**
-     * A node without a cap of its own, as most files describe it.
+     * A standalone node.
+     */
+    public NodeConfig(
+        final String dataInterface,
+        final String snatAddress,
+        final int workers,
+        final Path adminSocket,
+        final Path stateDirectory,
+        final Path countersFile,
+        final int maxConnections)
+    {
+        this(dataInterface, snatAddress, workers, adminSocket, stateDirectory, countersFile, maxConnections, null);
+    }
+
+    /**
+     * A standalone node without a cap of its own, as most files describe it.
      */
     public NodeConfig(
         final String dataInterface,

@@ -77,6 +77,23 @@ class ConfigReaderRulesTest
             refuse("/node/snatAddress", "\"127.0.0.1\"", "node.snatAddress", UNICAST + ", got \"127.0.0.1\""),
             refuse("/node/snatAddress", "3322", "node.snatAddress", "must be a string, got 3322"),
             refuse("/node/workers", "0", "node.workers", "must be from 1 to 64, got 0"),
+            refuse("/node/pair", "1", "node.pair", "must be an object, got 1"),
+            refuse("/node/pair/peerAddress", null, "node.pair.peerAddress", "is required"),
+            refuse("/node/pair/peerAddress", "\"224.0.0.18\"", "node.pair.peerAddress",
+                UNICAST + ", got \"224.0.0.18\""),
+            refuse("/node/pair/peerAddress", "\"198.18.0.200\"", "node.pair.peerAddress",
+                "must be the peer node's own address, not the SNAT address, got \"198.18.0.200\""),
+            refuse("/node/pair/routerId", null, "node.pair.routerId", "is required"),
+            refuse("/node/pair/routerId", "0", "node.pair.routerId", "must be from 1 to 255, got 0"),
+            refuse("/node/pair/priority", "255", "node.pair.priority", "must be from 1 to 254, got 255"),
+            refuse("/node/pair/advertisementInterval", "4096", "node.pair.advertisementInterval",
+                "must be from 1 to 4095, got 4096"),
+            refuse("/node/pair/preempt", "\"yes\"", "node.pair.preempt", "must be a boolean, got \"yes\""),
+            refuse("/node/pair/syncPort", "0", "node.pair.syncPort", PORT + ", got 0"),
+            refuse("/node/pair/key", "\"0011\"", "node.pair.key",
+                "must be an even number of 32 to 128 hexadecimal digits, got 4 characters"),
+            refuse("/node/pair/key", "\"zz112233445566778899aabbccddeeff\"", "node.pair.key",
+                "must be an even number of 32 to 128 hexadecimal digits, got 32 characters"),
             refuse("/node/maxConnections", "0", "node.maxConnections", "must be from 1 to 1500000, got 0"),
             refuse("/node/maxConnections", "1500001", "node.maxConnections",
                 "must be from 1 to 1500000, got 1500001"),
@@ -349,9 +366,12 @@ class ConfigReaderRulesTest
         return Stream.of(
             refuse("/nodes", "{}", "nodes", unknown + "the configuration file has: node, loadBalancer"),
             refuse("/node/worker", "2", "node.worker", unknown + "the node section has: dataInterface, " +
-                "snatAddress, workers, adminSocket, stateDirectory, countersFile, maxConnections"),
+                "snatAddress, workers, adminSocket, stateDirectory, countersFile, maxConnections, pair"),
             refuse("/node/data interface", "\"eth1\"", "node[\"data interface\"]", unknown + "the node section " +
-                "has: dataInterface, snatAddress, workers, adminSocket, stateDirectory, countersFile, maxConnections"),
+                "has: dataInterface, snatAddress, workers, adminSocket, stateDirectory, countersFile, maxConnections, " +
+                "pair"),
+            refuse("/node/pair/peer", "\"198.18.0.11\"", "node.pair.peer", unknown + "the pair section has: " +
+                "peerAddress, routerId, priority, advertisementInterval, preempt, key, syncPort"),
             refuse(LB + "/listener", "[]", "loadBalancer.listener", unknown + "LoadBalancer has: " +
                 "disableTargetSecurityGroupAssignment, errors, externalAddress, labels, listeners, " +
                 "loadBalancerSecurityGroup, name, networks, options, planId, privateAddress, region, status, " +

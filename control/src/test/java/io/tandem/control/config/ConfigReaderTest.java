@@ -44,7 +44,11 @@ class ConfigReaderTest
         final TandemConfig config = ConfigReader.parse(resource("example.json"));
 
         assertEquals(new NodeConfig("eth1", "198.18.0.200", 2, Path.of("/run/tandem/admin.sock"),
-            Path.of("/var/lib/tandem"), Path.of("/dev/shm/tandem-counters")), config.node());
+            Path.of("/var/lib/tandem"), Path.of("/dev/shm/tandem-counters"), NodeConfig.NO_LIMIT,
+            new PairConfig("198.18.0.11", 51, 150, PairConfig.DEFAULT_ADVERT_INTERVAL_CS, false,
+                java.util.HexFormat.of().parseHex("00112233445566778899aabbccddeeff"), PairConfig.DEFAULT_SYNC_PORT)),
+            config.node());
+        assertTrue(!config.node().pair().toString().contains("0011"), "the key stays out of logs");
 
         final LoadBalancerConfig lb = config.loadBalancer();
         assertEquals("shop-frontend", lb.name());
