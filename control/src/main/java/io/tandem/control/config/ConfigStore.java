@@ -183,6 +183,60 @@ public final class ConfigStore
                 throw new ConfigStoreConflictException(expectedVersion, before.version());
             }
             final LoadBalancerConfig next = proposed.withVersion(version(counterOf(before.version()) + 1, proposed));
+            persist(next);
+            return next;
+        }
+    }
+
+    /**
+     * Takes a configuration the peer node accepted, with the version the peer's store gave it, when it is newer
+     * than the current one: a higher counter, or the same counter and a higher hash (two nodes that each accepted a
+     * change while apart agree on one of them, the same one on both). Written as {@link #replace} writes.
+     *
+     * @param replicated the peer's configuration, validated, carrying its store version.
+     * @return true when it is now current; false when the current one is as new or newer (nothing is written).
+     * @throws IllegalArgumentException when its version is not a store version or does not match its content.
+     * @throws ConfigStoreException     as {@link #replace}.
+     */
+    public boolean adopt(final LoadBalancerConfig replicated)
+    {
+        Objects.requireNonNull(replicated, "replicated");
+        final long counter = counterOf(replicated.version());
+        if (!replicated.version().equals(version(counter, replicated)))
+        {
+            throw new IllegalArgumentException("version " + replicated.version() + " does not match the content " +
+                "(hash " + contentHash(replicated) + ")");
+        }
+        synchronized (lock)
+        {
+            if (null != failure)
+            {
+                throw new ConfigStoreException(file, "the configuration store failed earlier and takes no changes " +
+                    "until the agent restarts: " + failure.getMessage(), failure);
+            }
+            if (compareVersions(replicated.version(), current.version()) <= 0)
+            {
+                return false;
+            }
+            persist(replicated);
+            return true;
+        }
+    }
+
+    /**
+     * @return negative, zero or positive as version {@code a} is older than, equal to or newer than {@code b}: by
+     * counter, then by hash, so that two nodes order any two versions the same way.
+     */
+    public static int compareVersions(final String a, final String b)
+    {
+        final int byCounter = Long.compare(counterOf(a), counterOf(b));
+        return byCounter != 0 ? byCounter : a.substring(a.indexOf('-')).compareTo(b.substring(b.indexOf('-')));
+    }
+
+    /** Writes {@code next} atomically and makes it current; the caller holds {@link #lock}. */
+    private void persist(final LoadBalancerConfig next)
+    {
+        {
             final String json = ConfigWriter.toJson(next);
             // Never write what load would refuse: the reader is the judge of what is valid.
             ConfigReader.parseLoadBalancer(json);
@@ -210,7 +264,6 @@ public final class ConfigStore
                     "disk: " + ex + "; version " + next.version() + " is current but may not survive a crash", ex);
                 throw failure;
             }
-            return next;
         }
     }
 

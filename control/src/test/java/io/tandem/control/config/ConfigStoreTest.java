@@ -315,4 +315,50 @@ class ConfigStoreTest
             throw new UncheckedIOException(ex);
         }
     }
+
+    @Test
+    void shouldAdoptThePeersNewerConfigurationWithItsVersionAndPersistIt() throws IOException
+    {
+        final Path peerDir = Files.createDirectory(dir.resolve("peer"));
+        final ConfigStore peer = ConfigStore.load(peerDir, base());
+        final LoadBalancerConfig peers = peer.replace(numbered(base(), 1), peer.currentVersion());
+        final ConfigStore store = ConfigStore.load(Files.createDirectory(dir.resolve("self")), base());
+
+        assertTrue(store.adopt(peers));
+        assertEquals(peers.version(), store.currentVersion());
+        assertEquals(ConfigWriter.toJson(peers), Files.readString(store.file()));
+        assertEquals(peers.version(), ConfigStore.load(store.file().getParent(), base()).currentVersion(),
+            "survives a restart");
+
+        assertFalse(store.adopt(peers), "the same version again changes nothing");
+        final LoadBalancerConfig local = store.replace(numbered(base(), 2), store.currentVersion());
+        assertFalse(store.adopt(peers), "an older one neither");
+        assertEquals(local.version(), store.currentVersion());
+    }
+
+    @Test
+    void shouldOrderTwoChangesMadeApartTheSameWayOnBothNodes()
+    {
+        final ConfigStore a = ConfigStore.load(dir.resolve("a"), base());
+        final ConfigStore b = ConfigStore.load(dir.resolve("b"), base());
+        dir.resolve("a").toFile().mkdirs();
+        dir.resolve("b").toFile().mkdirs();
+        final LoadBalancerConfig fromA = a.replace(numbered(base(), 3), a.currentVersion());
+        final LoadBalancerConfig fromB = b.replace(numbered(base(), 4), b.currentVersion());
+        assertNotEquals(fromA.version(), fromB.version());
+
+        final boolean aTakesB = a.adopt(fromB);
+        final boolean bTakesA = b.adopt(fromA);
+        assertTrue(aTakesB ^ bTakesA, "exactly one of them gives way");
+        assertEquals(a.currentVersion(), b.currentVersion());
+    }
+
+    @Test
+    void shouldRefuseAReplicatedConfigurationWhoseVersionDoesNotMatchItsContent()
+    {
+        final ConfigStore store = ConfigStore.load(dir, base());
+        final LoadBalancerConfig forged = numbered(base(), 1).withVersion("9-00000000");
+        assertThrows(IllegalArgumentException.class, () -> store.adopt(forged));
+        assertEquals(0, ConfigStore.counterOf(store.currentVersion()));
+    }
 }
