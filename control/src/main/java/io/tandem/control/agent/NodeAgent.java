@@ -78,6 +78,12 @@ public final class NodeAgent implements AutoCloseable
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile boolean closedCleanly;
+    // standalone nodes are always active; a node of a pair is passive until the election makes it active
+    private volatile boolean active;
+    private PairConductor pair;
+    private io.tandem.control.net.GratuitousArp garp;
+    private java.util.concurrent.ScheduledExecutorService announcer;
+    private io.tandem.control.net.GratuitousArp.Announcement announcement;
 
     private RtNetlink netlink;
     private RtNetlinkEvents events;
@@ -132,6 +138,7 @@ public final class NodeAgent implements AutoCloseable
                 .getMessage());
         }
         final String ifName = config.node().dataInterface();
+        active = null == config.node().pair();
         // the node file's loadBalancer is the first configuration; once a change was accepted, the persisted one runs
         store = ConfigStore.load(config.node().stateDirectory(), config.loadBalancer());
         config = new TandemConfig(config.node(), store.current());
@@ -174,9 +181,25 @@ public final class NodeAgent implements AutoCloseable
         final long[] steering = PacketFanoutSteering.program(config.node().snatIp(), SNAT_FIRST_PORT, share,
             workerCount);
         final int fanoutGroup = (int)(ProcessHandle.current().pid() & 0xFFFF);
+        final io.tandem.control.config.PairConfig pairConfig = config.node().pair();
+        // the two nodes allocate SNAT ports from different halves of each worker's range: the lower address the lower
+        final int snatShare = null == pairConfig ? 0 :
+            Integer.compareUnsigned(localNetwork, Bytes.parseIpv4(pairConfig.peerAddress())) < 0 ? 0 : 1;
+        final List<org.agrona.concurrent.ringbuffer.RingBuffer> outboxes = new java.util.ArrayList<>();
+        final List<org.agrona.concurrent.ringbuffer.RingBuffer> inboxes = new java.util.ArrayList<>();
         workers = new WorkerGroup(
             workerCount,
-            i -> new WorkerContext().flowCapacity(capacity),
+            i ->
+            {
+                final WorkerContext context = new WorkerContext().flowCapacity(capacity);
+                if (null != pairConfig)
+                {
+                    outboxes.add(new org.agrona.concurrent.ringbuffer.OneToOneRingBuffer(syncRing()));
+                    inboxes.add(new org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer(syncRing()));
+                    context.snatShare(snatShare, 2).syncRings(outboxes.get(i), inboxes.get(i));
+                }
+                return context;
+            },
             i ->
             {
                 final AfPacketPort port = new AfPacketPort(ifName, new PacketRingContext());
@@ -211,9 +234,30 @@ public final class NodeAgent implements AutoCloseable
         // The VIP and the SNAT address are the balancer's: removed on stop even when an agent that was killed left
         // them behind (the pair's election moves them between nodes the same way).
         undo.push(this::releaseAddresses);
-        for (final int address : serviceAddresses())
+        if (null == pairConfig)
         {
-            ownAddress(address);
+            for (final int address : serviceAddresses())
+            {
+                ownAddress(address);
+            }
+        }
+        else
+        {
+            // a node of a pair owns them only while active; one killed while active may have left them behind
+            releaseAddresses(serviceAddresses());
+            garp = io.tandem.control.net.GratuitousArp.open(ifName, link.mac());
+            undo.push(garp::close);
+            announcer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r ->
+            {
+                final Thread t = new Thread(r, "tandem-garp");
+                t.setDaemon(true);
+                return t;
+            });
+            undo.push(announcer::shutdownNow);
+            final List<String> virtual = serviceAddresses().stream().map(Bytes::ipv4ToString).toList();
+            pair = new PairConductor(this, log, pairConfig, ifName, Bytes.ipv4ToString(localNetwork),
+                workers.agents(), outboxes, inboxes, virtual);
+            undo.push(pair::close);
         }
         log.log("node.up", "interface", ifName, "mac", Bytes.macToString(link.mac()),
             "vip", config.loadBalancer().externalAddress(), "snat", config.node().snatAddress(),
@@ -244,6 +288,129 @@ public final class NodeAgent implements AutoCloseable
         ownedAddresses.add(address);
         log.log(added ? "address.added" : "address.taken-over", "address", Bytes.ipv4ToString(address) + "/32",
             "interface", link.name());
+    }
+
+    private void releaseAddresses(final List<Integer> addresses)
+    {
+        for (final int address : addresses)
+        {
+            netlink.removeAddressIfPresent(link.index(), address, 32);
+        }
+    }
+
+    /** Ring memory for one sync outbox or inbox: room for about 60 000 connection messages. */
+    private static org.agrona.concurrent.UnsafeBuffer syncRing()
+    {
+        return new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
+            4 * 1024 * 1024 + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH));
+    }
+
+    /**
+     * The election made this node active: the workers forward (replicated connections are live from this
+     * moment), then the VIP and the SNAT address are added and announced with gratuitous ARPs, a burst now and a
+     * few repeats. Called on the pair's role thread.
+     *
+     * @param reason why, for the log.
+     */
+    synchronized void becomeActive(final String reason)
+    {
+        final long startNs = System.nanoTime();
+        active = true;
+        exchange.publish(buildSnapshot());
+        final List<Integer> addresses = serviceAddresses();
+        for (final int address : addresses)
+        {
+            ownAddress(address);
+        }
+        announce();
+        log.log("role.active", "reason", reason, "snapshot", version, "connections", workers.activeConnections(),
+            "tookUs", (System.nanoTime() - startNs) / 1000);
+    }
+
+    /** Announces the service addresses with gratuitous ARPs: a burst now and a few repeats; while active only. */
+    synchronized void announce()
+    {
+        if (!active)
+        {
+            return;
+        }
+        if (null != announcement)
+        {
+            announcement.cancel();
+        }
+        announcement = garp.announce(announcer, serviceAddresses());
+    }
+
+    /**
+     * The election made this node passive: the addresses go first, then the workers stop forwarding and only keep
+     * the connections the peer replicates. Called on the pair's role thread.
+     *
+     * @param reason why, for the log.
+     */
+    synchronized void becomePassive(final String reason)
+    {
+        final boolean was = active;
+        if (null != announcement)
+        {
+            announcement.cancel();
+            announcement = null;
+        }
+        releaseAddresses();
+        active = false;
+        exchange.publish(buildSnapshot());
+        log.log("role.passive", "reason", reason, "was", was ? "active" : "passive", "snapshot", version);
+    }
+
+    /**
+     * Adopts the peer's configuration when it is newer than this node's, as {@link #apply} applies a local one:
+     * runtime first, then the store; the previous one runs again if persisting fails.
+     *
+     * @param lb the peer's load balancer, carrying the peer's store version.
+     * @return true when it was adopted; false when this node's is as new or newer.
+     */
+    synchronized boolean adopt(final LoadBalancerConfig lb)
+    {
+        if (ConfigStore.compareVersions(lb.version(), store.currentVersion()) <= 0)
+        {
+            return false;
+        }
+        final int limit = config.node().connectionLimit(lb.plan().maxConnections());
+        if (limit > tableCapacity)
+        {
+            throw new IllegalArgumentException("planId " + lb.plan().id() + " allows " + limit + " connections but " +
+                "the flow tables were sized for " + tableCapacity + " at start: restart the agent to grow them");
+        }
+        final LoadBalancerConfig previous = config.loadBalancer();
+        applyRuntime(lb);
+        try
+        {
+            if (!store.adopt(lb))
+            {
+                applyRuntime(previous);
+                return false;
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            applyRuntime(previous);
+            throw ex;
+        }
+        config = new TandemConfig(config.node(), store.current());
+        healthChecker.update(store.current());
+        log.log("config.adopted", "version", store.currentVersion(), "from", "peer", "snapshot", version);
+        return true;
+    }
+
+    /** @return the load balancer in force, with its version. */
+    LoadBalancerConfig loadBalancer()
+    {
+        return store.current();
+    }
+
+    /** @return connections the workers track now. */
+    long activeConnections()
+    {
+        return null == workers ? 0 : workers.activeConnections();
     }
 
     private void releaseAddresses()
@@ -297,6 +464,10 @@ public final class NodeAgent implements AutoCloseable
         healthChecker.update(stored);
         log.log("config.applied", "snapshot", version, "listeners", lb.listeners().size(), "pools",
             lb.targetPools().size(), "plan", lb.plan().id(), "version", store.currentVersion());
+        if (null != pair)
+        {
+            pair.configApplied(stored);
+        }
         return stored;
     }
 
@@ -315,7 +486,7 @@ public final class NodeAgent implements AutoCloseable
         config = next;
         try
         {
-            if (newVip != oldVip)
+            if (newVip != oldVip && active)
             {
                 ownAddress(newVip);
             }
@@ -398,7 +569,7 @@ public final class NodeAgent implements AutoCloseable
             }
         }
         return new io.tandem.control.admin.AdminStatus(
-            "standalone",
+            null == pair ? "standalone" : active ? "active" : "passive",
             store.currentVersion(),
             null == exchange ? 0 : exchange.current().version(),
             new io.tandem.control.admin.AdminStatus.PlanUsage(lb.plan().id(), limit,
@@ -462,7 +633,7 @@ public final class NodeAgent implements AutoCloseable
         {
             hops.gatewayMac(gatewayMac);
         }
-        return SnapshotFactory.build(config, ++version, link.mac(), hops.build(), health, targetSlots);
+        return SnapshotFactory.build(config, ++version, link.mac(), hops.build(), health, targetSlots, active);
     }
 
     /** Reads the neighbour table; bumps the next-hop epoch when any MAC changed. */
@@ -561,9 +732,17 @@ public final class NodeAgent implements AutoCloseable
             @Override
             public void onLink(final RtNetlinkLink changed, final boolean removed)
             {
-                if (changed.index() == link.index() && (removed || !changed.isUp()))
+                if (changed.index() == link.index())
                 {
-                    log.log("interface.down", "interface", changed.name());
+                    final boolean down = removed || !changed.isUp();
+                    if (down)
+                    {
+                        log.log("interface.down", "interface", changed.name());
+                    }
+                    if (null != pair)
+                    {
+                        pair.linkChanged(down);
+                    }
                 }
             }
 

@@ -23,7 +23,8 @@ public final class SnapshotFactory
      * @param nodeMac  MAC of the data interface in the low 48 bits.
      * @param nextHops the next hops.
      * @param health   the targets' health.
-     * @param slots    the targets' traffic-count slots, or null to count every target in the shared slot.
+     * @param slots      the targets' traffic-count slots, or null to count every target in the shared slot.
+     * @param forwarding true on an active (or standalone) node, false on a passive one.
      * @return the snapshot.
      */
     public static ForwardingSnapshot build(
@@ -32,12 +33,13 @@ public final class SnapshotFactory
         final long nodeMac,
         final NextHops nextHops,
         final TargetHealth health,
-        final TargetSlots slots)
+        final TargetSlots slots,
+        final boolean forwarding)
     {
         final ForwardingSnapshot.Builder builder = builder(config.loadBalancer(), version, nodeMac,
             config.node().snatIp(), nextHops, health, slots);
         builder.maxConnections(config.node().connectionLimit(config.loadBalancer().plan().maxConnections()));
-        return builder.build();
+        return builder.forwarding(forwarding).build();
     }
 
     /**

@@ -25,6 +25,11 @@ public final class DemoConfig
     private String healthCheck = "";
     private final List<String> extraListeners = new ArrayList<>();
     private final List<String> extraPools = new ArrayList<>();
+    private String pair = "";
+
+    /** The shared key of the demo's pairs: fine for namespaces on one machine, never for a real pair. */
+    public static final String DEMO_PAIR_KEY = "7461 6e64 656d 2d64 656d 6f2d 6b65 792d".replace(" ", "") +
+        "0000000000000000";
 
     /**
      * @param topology whose node, VIP, SNAT address and targets to use.
@@ -152,6 +157,22 @@ public final class DemoConfig
         return this;
     }
 
+    /**
+     * Makes the node one of a pair with the node at {@code peerAddress}: VRRP router id 51 at a 100 ms interval,
+     * the sync channel on its default port, and a demo key (a real pair has a key of its own).
+     *
+     * @param peerAddress the other node's address.
+     * @param priority    this node's priority, 1..254.
+     * @param preempt     whether this node takes over from a lower-priority active node when it comes back.
+     */
+    public DemoConfig pair(final String peerAddress, final int priority, final boolean preempt)
+    {
+        this.pair = ",\n    \"pair\": { \"peerAddress\": \"" + peerAddress + "\", \"routerId\": 51, \"priority\": " +
+            priority + ", \"advertisementInterval\": 10, \"preempt\": " + preempt + ", \"key\": \"" +
+            DEMO_PAIR_KEY + "\" }";
+        return this;
+    }
+
     /** @return the configuration file's text. */
     public String json()
     {
@@ -173,7 +194,7 @@ public final class DemoConfig
                 "workers": %d,%s
                 "countersFile": "%s",
                 "stateDirectory": "%s",
-                "adminSocket": "%s"
+                "adminSocket": "%s"%s
               },
               "loadBalancer": {
                 "name": "demo",
@@ -199,7 +220,7 @@ public final class DemoConfig
             maxConnections == 0 ? "" : "\n    \"maxConnections\": " + maxConnections + ",", countersFile,
             null != stateDirectory ? stateDirectory :
                 java.nio.file.Path.of(countersFile).resolveSibling("state").toString(),
-            java.nio.file.Path.of(countersFile).resolveSibling("admin.sock").toString(),
+            java.nio.file.Path.of(countersFile).resolveSibling("admin.sock").toString(), pair,
             topology.vip(), plan,
             listenerPort, idleTimeout, extraListeners.isEmpty() ? "" : ",\n" + String.join(",\n", extraListeners),
             targetPort, sourceIpPersistence, healthCheck, targets,

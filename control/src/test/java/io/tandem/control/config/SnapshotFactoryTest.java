@@ -34,7 +34,7 @@ class SnapshotFactoryTest
         final TandemConfig config = ConfigReader.parse(resource("example.json"));
 
         final ForwardingSnapshot snapshot = SnapshotFactory.build(config, 42, NODE_MAC, NEXT_HOPS,
-            TargetHealth.ALL_HEALTHY, null);
+            TargetHealth.ALL_HEALTHY, null, true);
 
         assertEquals(42, snapshot.version());
         assertEquals(NODE_MAC, snapshot.nodeMac());
@@ -115,7 +115,7 @@ class SnapshotFactoryTest
         final TandemConfig config = ConfigReader.parse(ConfigReaderTest.MINIMAL);
 
         final ForwardingSnapshot snapshot = SnapshotFactory.build(config, 1, NODE_MAC, NEXT_HOPS,
-            TargetHealth.ALL_HEALTHY, null);
+            TargetHealth.ALL_HEALTHY, null, true);
 
         assertEquals(Plan.P10.maxConnections(), snapshot.maxConnections());
         final Listener listener = snapshot.listener(0);
@@ -132,9 +132,9 @@ class SnapshotFactoryTest
         final TargetSlots slots = new TargetSlots();
 
         final ForwardingSnapshot first = SnapshotFactory.build(config, 1, NODE_MAC, NEXT_HOPS,
-            TargetHealth.ALL_HEALTHY, slots);
+            TargetHealth.ALL_HEALTHY, slots, true);
         final ForwardingSnapshot second = SnapshotFactory.build(config, 2, NODE_MAC, NEXT_HOPS,
-            TargetHealth.ALL_HEALTHY, slots);
+            TargetHealth.ALL_HEALTHY, slots, true);
 
         final java.util.Set<Integer> seen = new java.util.HashSet<>();
         int targets = 0;
