@@ -1,5 +1,6 @@
 package io.tandem.control.demo;
 
+import io.tandem.ffi.Netns;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 
@@ -115,7 +116,7 @@ public final class DemoTraffic
     public static Result run(final Topology topology, final String url, final int requests, final Duration timeLimit)
     {
         HttpProbe.requireTestAddress(URI.create(url).getHost());
-        final List<Topology.Host> hosts = new ArrayList<>();
+        final List<Netns> namespaces = new ArrayList<>();
         final List<String> sources = new ArrayList<>();
         final int clientCount = topology.clientCount();
         final int perClient = topology.context().addressesPerClient();
@@ -124,22 +125,41 @@ public final class DemoTraffic
         {
             for (int c = 1; c <= clientCount; c++)
             {
-                hosts.add(topology.client(c));
+                namespaces.add(topology.client(c).ns());
                 sources.add(topology.client(c).addresses().get(a));
             }
         }
-        final Sender sender = (index, timeoutNs) ->
+        return run(httpSender(namespaces, sources, url), requests, timeLimit, SystemNanoClock.INSTANCE);
+    }
+
+    /**
+     * A sender that GETs {@code url} with {@link HttpProbe}, one new connection per request, request {@code index}
+     * from {@code namespaces[index % n]} and {@code sources[index % n]}; any status but 200 fails the request.
+     *
+     * @param namespaces where requests go out; a null element sends from the calling thread's own namespace.
+     * @param sources    local addresses, as many as namespaces; a null element lets the kernel choose.
+     */
+    static Sender httpSender(final List<Netns> namespaces, final List<String> sources, final String url)
+    {
+        if (namespaces.isEmpty() || namespaces.size() != sources.size())
         {
-            final int k = index % hosts.size();
+            throw new IllegalArgumentException("one source per namespace, at least one: " + sources.size() + " for " +
+                namespaces.size());
+        }
+        return (index, timeoutNs) ->
+        {
+            final int k = index % namespaces.size();
             final Duration timeout = Duration.ofNanos(timeoutNs);
-            final HttpProbe.Response response = HttpProbe.get(hosts.get(k).ns(), sources.get(k), url, timeout);
+            final Netns ns = namespaces.get(k);
+            final HttpProbe.Response response = null == ns ?
+                HttpProbe.exchange("GET", sources.get(k), url, -1, 0, timeout) :
+                HttpProbe.get(ns, sources.get(k), url, timeout);
             if (response.status() != 200)
             {
                 throw new IllegalStateException("HTTP " + response.status());
             }
             return response.bodyText();
         };
-        return run(sender, requests, timeLimit, SystemNanoClock.INSTANCE);
     }
 
     /**
@@ -173,18 +193,12 @@ public final class DemoTraffic
             sent++;
             try
             {
-                final String body = sender.send(i, timeoutNs);
-                final String name = body == null || body.isBlank() ? "(empty)" : abbreviate(body.strip());
-                counts.merge(name, 1, Integer::sum);
+                counts.merge(answerName(sender.send(i, timeoutNs)), 1, Integer::sum);
             }
             catch (final Exception ex)
             {
                 failed++;
-                final String message = ex.getClass().getSimpleName() + ": " + ex.getMessage();
-                if (errors.size() < KEPT_ERRORS && !errors.contains(message))
-                {
-                    errors.add(message);
-                }
+                keepError(errors, describe(ex));
             }
         }
         return new Result(Collections.unmodifiableMap(counts), sent, failed, clock.nanoTime() - startNs, timedOut,
@@ -203,6 +217,27 @@ public final class DemoTraffic
         out.print(result.table());
         out.flush();
         return result;
+    }
+
+    /** @return how results name an answer: the body stripped and cut to 40 characters, "(empty)" when blank. */
+    static String answerName(final String body)
+    {
+        return body == null || body.isBlank() ? "(empty)" : abbreviate(body.strip());
+    }
+
+    /** @return "SimpleClassName: message", how results name an error. */
+    static String describe(final Throwable ex)
+    {
+        return ex.getClass().getSimpleName() + ": " + ex.getMessage();
+    }
+
+    /** Adds {@code message} to {@code errors} unless it is there or {@link #KEPT_ERRORS} are kept already. */
+    static void keepError(final List<String> errors, final String message)
+    {
+        if (errors.size() < KEPT_ERRORS && !errors.contains(message))
+        {
+            errors.add(message);
+        }
     }
 
     private static String abbreviate(final String text)

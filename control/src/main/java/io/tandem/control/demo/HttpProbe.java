@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>
  * Bodies are hashed (sha256) while they stream, and only the first {@link #KEPT_BODY_BYTES} bytes are kept, so
  * large transfers cost no memory. Every exchange is bounded by its timeout (a watchdog closes the socket), and it
- * refuses any destination outside 198.18.0.0/15 and the loopback range. Thread-safe.
+ * refuses any destination outside 198.18.0.0/15 and the loopback range. Thread-safe. For probes that keep one
+ * connection across requests, {@link #getOn} runs an exchange over a caller's open socket.
  */
 public final class HttpProbe
 {
@@ -179,20 +180,10 @@ public final class HttpProbe
         final long seed,
         final Duration timeout) throws IOException
     {
-        final URI uri = URI.create(url);
-        if (!"http".equals(uri.getScheme()) || uri.getHost() == null)
-        {
-            throw new IllegalArgumentException("not an http URL with a host: " + url);
-        }
-        if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0)
-        {
-            throw new IllegalArgumentException("timeout must be in (0, " + MAX_TIMEOUT + "]: " + timeout);
-        }
+        final URI uri = httpUri(url);
+        final int timeoutMs = timeoutMs(timeout);
         final InetAddress host = requireTestAddress(uri.getHost());
-        final int port = uri.getPort() == -1 ? 80 : uri.getPort();
-        final String path = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath()) +
-            (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-        final int timeoutMs = (int)Math.max(1, timeout.toMillis());
+        final int port = port(uri);
 
         try (Socket socket = new Socket())
         {
@@ -213,11 +204,7 @@ public final class HttpProbe
                 socket.setTcpNoDelay(true);
 
                 final OutputStream out = new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES);
-                final StringBuilder head = new StringBuilder()
-                    .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
-                    .append("Host: ").append(uri.getRawAuthority()).append("\r\n")
-                    .append("User-Agent: tandem-probe\r\n")
-                    .append("Connection: close\r\n");
+                final StringBuilder head = requestHead(method, uri, true);
                 if (requestLength >= 0)
                 {
                     head.append("Content-Type: application/octet-stream\r\n")
@@ -242,6 +229,94 @@ public final class HttpProbe
                 watchdog.cancel(false);
             }
         }
+    }
+
+    /**
+     * GETs {@code url} over {@code socket}, an open connection to the URL's host and port, and asks the server to
+     * keep it open (HTTP/1.1 persistent connection): for probes that send many requests over one connection. Runs on
+     * the calling thread; the socket stays in the namespace it was created in. Bounded by {@code timeout}: past it, a
+     * watchdog closes the socket and this throws {@link SocketTimeoutException}.
+     * <p>
+     * The response must carry a Content-Length (the targets' do); without one the body runs to the connection's end.
+     *
+     * @param socket  connected; the caller owns it, and closes it after any exception and when the response's
+     *                "connection" header is "close".
+     * @param in      the socket's input, buffered, and the same stream for every exchange on this socket (it may hold
+     *                bytes read ahead).
+     * @param timeout for the whole exchange, at most {@link #MAX_TIMEOUT}.
+     */
+    static Response getOn(final Socket socket, final InputStream in, final String url, final Duration timeout)
+        throws IOException
+    {
+        final URI uri = httpUri(url);
+        final int timeoutMs = timeoutMs(timeout);
+        requireTestAddress(uri.getHost());
+        final AtomicBoolean expired = new AtomicBoolean();
+        final ScheduledFuture<?> watchdog = WATCHDOG.schedule(() ->
+        {
+            expired.set(true);
+            closeQuietly(socket);
+        }, timeoutMs, TimeUnit.MILLISECONDS);
+        try
+        {
+            socket.setSoTimeout(timeoutMs);
+            final OutputStream out = socket.getOutputStream();
+            out.write(requestHead("GET", uri, false).append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            return readResponse(in, null);
+        }
+        catch (final SocketException ex)
+        {
+            if (expired.get())
+            {
+                throw new SocketTimeoutException("GET " + url + " took longer than " + timeoutMs + " ms");
+            }
+            throw ex;
+        }
+        finally
+        {
+            watchdog.cancel(false);
+        }
+    }
+
+    private static URI httpUri(final String url)
+    {
+        final URI uri = URI.create(url);
+        if (!"http".equals(uri.getScheme()) || uri.getHost() == null)
+        {
+            throw new IllegalArgumentException("not an http URL with a host: " + url);
+        }
+        return uri;
+    }
+
+    private static int port(final URI uri)
+    {
+        return uri.getPort() == -1 ? 80 : uri.getPort();
+    }
+
+    private static int timeoutMs(final Duration timeout)
+    {
+        if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0)
+        {
+            throw new IllegalArgumentException("timeout must be in (0, " + MAX_TIMEOUT + "]: " + timeout);
+        }
+        return (int)Math.max(1, timeout.toMillis());
+    }
+
+    /** The request line and the common header fields, without the blank line that ends the head. */
+    private static StringBuilder requestHead(final String method, final URI uri, final boolean close)
+    {
+        final String path = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath()) +
+            (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        final StringBuilder head = new StringBuilder()
+            .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
+            .append("Host: ").append(uri.getRawAuthority()).append("\r\n")
+            .append("User-Agent: tandem-probe\r\n");
+        if (close)
+        {
+            head.append("Connection: close\r\n");
+        }
+        return head;
     }
 
     private static String writeBody(final OutputStream out, final long length, final long seed) throws IOException

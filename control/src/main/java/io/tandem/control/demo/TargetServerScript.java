@@ -71,6 +71,9 @@ final class TargetServerScript
             class Handler(BaseHTTPRequestHandler):
                 protocol_version = 'HTTP/1.1'
                 server_version = 'tandem-target'
+                # the head and the body are two writes: with Nagle the body waits for the client's delayed ACK of
+                # the head, 40 ms per request on a kept-alive connection
+                disable_nagle_algorithm = True
 
                 def log_message(self, fmt, *args):
                     pass
@@ -164,6 +167,9 @@ final class TargetServerScript
         class EchoServer(socketserver.ThreadingTCPServer):
             allow_reuse_address = True
             daemon_threads = True
+            # socketserver's default backlog of 5 overflows when many streams connect at once (EchoStreams opens
+            # hundreds): the kernel then drops handshakes and, with syncookies, resets some of them a second later
+            request_queue_size = 256
 
 
         def main():

@@ -738,6 +738,29 @@ public final class Topology implements AutoCloseable
         return server != null && server.isAlive();
     }
 
+    /**
+     * @param i target number, from 1.
+     * @return the PID of target {@code i}'s HTTP server, e.g. to freeze it with SIGSTOP in a test (and SIGCONT it
+     * again before {@link #close()}, which would otherwise wait for SIGKILL); -1 when it does not run.
+     */
+    public synchronized long serverPid(final int i)
+    {
+        checkIndex(i, targets.size(), "target");
+        final ServerProcess server = httpServers.get(i);
+        return null != server && server.isAlive() ? server.pid() : -1;
+    }
+
+    /**
+     * @param i target number, from 1.
+     * @return the PID of target {@code i}'s TCP echo server (see {@link #serverPid(int)}); -1 when it does not run.
+     */
+    public synchronized long echoServerPid(final int i)
+    {
+        checkIndex(i, targets.size(), "target");
+        final ServerProcess server = echoServers.get(i);
+        return null != server && server.isAlive() ? server.pid() : -1;
+    }
+
     /** Starts target {@code i}'s TCP echo server on {@link #ECHO_PORT}, waits until it echoes; no-op when it runs. */
     public void startEchoServer(final int i)
     {
