@@ -14,7 +14,7 @@ public enum SessionLoss
     BAD_FRAME,
     /** A read or write on the socket failed. */
     IO_ERROR,
-    /** {@link SyncChannel#send} would have exceeded the outbound queue bound: messages were lost, so the session ends. */
+    /** {@code send} would have exceeded the outbound queue bound: a message was lost, so the session ends. */
     QUEUE_OVERFLOW,
     /** The handler threw from a callback: the messages it should have applied may be lost, so the session ends. */
     HANDLER_ERROR,

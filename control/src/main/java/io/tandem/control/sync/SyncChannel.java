@@ -52,8 +52,8 @@ import static io.tandem.control.sync.SyncFrameDescriptor.TYPE_HELLO;
  * <p>
  * <b>Authentication.</b> Both sides exchange random nonces and prove knowledge of the shared {@link Context#key()}
  * with HMAC-SHA256 over both nonces, their role and both node names; every later frame carries a sequence number and
- * an HMAC-SHA256 with a key derived for this connection and direction (see {@link Handshake} and
- * {@link SyncFrameDescriptor}). Frames are therefore neither replayable across connections nor reorderable. Any frame
+ * an HMAC-SHA256 with a key derived for this connection and direction (see the package-private {@code Handshake} and
+ * {@code SyncFrameDescriptor}). Frames are therefore neither replayable across connections nor reorderable. Any frame
  * that fails a check ends the connection ({@link SessionLoss#BAD_FRAME}, counted by {@link FrameError}) and a new one
  * follows. Without a key the same protocol runs with a public constant as key: corruption and misordering are still
  * caught, but anyone who can send from the peer's address can join, so production must configure a key.
@@ -73,7 +73,7 @@ import static io.tandem.control.sync.SyncFrameDescriptor.TYPE_HELLO;
  * returns at once; it never blocks on the network. It returns false when no session is up, and also when the queue
  * would exceed {@link Context#outboundQueueBytes()} (the peer or the network does not keep up): then the message is
  * lost, so the session ends ({@link SessionLoss#QUEUE_OVERFLOW}) and the user resyncs in the next one. A gap in the
- * stream is never silent. A queued message costs its payload plus {@value SyncFrameDescriptor#FRAME_OVERHEAD} bytes.
+ * stream is never silent. A queued message costs its payload plus {@value #FRAME_OVERHEAD} bytes.
  * <p>
  * <b>Threads and memory.</b> One platform thread, started by the constructor, runs a {@link Selector}, every timer
  * and every handler callback; it blocks in the selector when idle (no busy loop). It inherits the network namespace
@@ -811,14 +811,13 @@ public final class SyncChannel implements AutoCloseable
             selector.select(onSelected, 0);
             return;
         }
-        final long timeoutMs = (deadlineNs - nowNs + 999_999) / 1_000_000;
-        if (timeoutMs <= 0)
+        if (deadlineNs <= nowNs)
         {
             selector.selectNow(onSelected);
         }
         else
         {
-            selector.select(onSelected, timeoutMs);
+            selector.select(onSelected, (deadlineNs - nowNs + 999_999) / 1_000_000);
         }
     }
 
@@ -1028,7 +1027,13 @@ public final class SyncChannel implements AutoCloseable
             }
             catch (final IOException ex)
             {
-                onError(ex);
+                // e.g. out of file descriptors: listen afresh after a backoff rather than spin on a ready socket
+                closeQuietly(server);
+                server = null;
+                counters.getAndIncrement(LISTEN_FAILURES);
+                lastFailure = "accept failed: " + ex;
+                listenRetryAtNs = nowNs + backoffMs * 1_000_000L;
+                backoffMs = Math.min(2 * backoffMs, ctx.reconnectMaxBackoffMs());
                 return;
             }
             if (null == channel)

@@ -10,8 +10,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
@@ -255,24 +258,28 @@ class SyncChannelTest
         try (Socket stranger = new Socket())
         {
             stranger.bind(new InetSocketAddress(InetAddress.getByName(STRANGER), 0));
-            stranger.connect(new InetSocketAddress(InetAddress.getByName(HIGH), port), 2_000);
             stranger.setSoTimeout(3_000);
             int read;
             try
             {
+                stranger.connect(new InetSocketAddress(InetAddress.getByName(HIGH), port), 2_000);
                 read = stranger.getInputStream().read();
             }
             catch (final SocketException reset)
             {
+                // the reset may beat connect() back to the caller
                 read = -2;
             }
             assertTrue(read < 0, "closed at once, nothing sent to the stranger: " + read);
         }
         // a stranger that knows the key and speaks the protocol is refused all the same
-        try (RawPeer stranger = RawPeer.connect(STRANGER, HIGH, port, KEY, "stranger"))
+        assertThrows(IOException.class, () ->
         {
-            assertThrows(IOException.class, stranger::handshake);
-        }
+            try (RawPeer stranger = new RawPeer(STRANGER, HIGH, port, KEY, "stranger"))
+            {
+                stranger.handshake();
+            }
+        });
         await("both strangers counted", 2_000, () -> 2 == high.counters().refusedPeers());
 
         assertEquals(1, high.counters().sessionsEstablished());
@@ -638,6 +645,49 @@ class SyncChannelTest
         assertTrue(low.send(2, bytes("resync after the overflow")));
         await("message in the new session", 5_000, () -> highRecorder.texts().contains("resync after the overflow"));
         assertTrue(accepted > 1, "some batches went through first: " + accepted);
+    }
+
+    @Test
+    void shouldRetryToListenWhileThePortIsTaken() throws Exception
+    {
+        final int port = freePort();
+        final Recorder lowRecorder = recorder();
+        final Recorder highRecorder = recorder();
+        final SyncChannel high;
+        try (ServerSocket squatter = new ServerSocket())
+        {
+            squatter.bind(new InetSocketAddress(InetAddress.getByName(HIGH), port));
+            high = open(context(HIGH, LOW, port, KEY, highRecorder, errors));
+            await("bind retried", 5_000, () -> high.counters().listenFailures() >= 2);
+            assertTrue(high.lastFailure().startsWith("cannot listen on 127.0.0.2:" + port), high.lastFailure());
+        }
+        open(context(LOW, HIGH, port, KEY, lowRecorder, errors));
+        highRecorder.awaitUps(1, 5_000);
+        lowRecorder.awaitUps(1, 5_000);
+    }
+
+    @Test
+    void shouldSleepBetweenHeartbeatsWhenIdle() throws Exception
+    {
+        final int port = freePort();
+        final Recorder lowRecorder = recorder();
+        final Recorder highRecorder = recorder();
+        final SyncChannel low = open(context(LOW, HIGH, port, KEY, lowRecorder, errors));
+        final SyncChannel high = open(context(HIGH, LOW, port, KEY, highRecorder, errors));
+        lowRecorder.awaitUps(1, 5_000);
+        highRecorder.awaitUps(1, 5_000);
+        final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        final long lowCpuNs = threads.getThreadCpuTime(low.thread().threadId());
+        final long highCpuNs = threads.getThreadCpuTime(high.thread().threadId());
+        final long framesBefore = high.counters().framesReceived();
+        Thread.sleep(1_000);
+        final long lowUsedMs = (threads.getThreadCpuTime(low.thread().threadId()) - lowCpuNs) / 1_000_000;
+        final long highUsedMs = (threads.getThreadCpuTime(high.thread().threadId()) - highCpuNs) / 1_000_000;
+        // a spinning thread would use about 1000 ms here; heartbeats every 50 ms cost well under 1 ms each
+        assertTrue(lowUsedMs < 250 && highUsedMs < 250, "CPU in 1 s idle: " + lowUsedMs + ", " + highUsedMs + " ms");
+        final long heartbeats = high.counters().framesReceived() - framesBefore;
+        assertTrue(heartbeats >= 10 && heartbeats <= 25, "heartbeats in 1 s at 50 ms: " + heartbeats);
+        assertTrue(high.counters().heartbeatsMissed() <= 3, "missed: " + high.counters().heartbeatsMissed());
     }
 
     @Test
