@@ -691,6 +691,47 @@ class SyncChannelTest
     }
 
     @Test
+    void shouldCloseFromACallbackAndStillEndTheSession() throws Exception
+    {
+        final int port = freePort();
+        final Recorder lowRecorder = recorder();
+        final Recorder highRecorder = recorder();
+        final AtomicReference<SyncChannel> highRef = new AtomicReference<>();
+        final SyncHandler closing = new SyncHandler()
+        {
+            public void onSessionUp(final String peerName)
+            {
+                highRecorder.onSessionUp(peerName);
+            }
+
+            public void onMessage(final int type, final ByteBuffer payload)
+            {
+                highRecorder.onMessage(type, payload);
+                highRef.get().close();
+            }
+
+            public void onSessionDown(final String reason)
+            {
+                highRecorder.onSessionDown(reason);
+            }
+        };
+        final SyncChannel low = open(context(LOW, HIGH, port, KEY, lowRecorder, errors));
+        highRef.set(open(context(HIGH, LOW, port, KEY, closing, errors)));
+        lowRecorder.awaitUps(1, 5_000);
+        highRecorder.awaitUps(1, 5_000);
+        assertTrue(low.send(1, bytes("stop")));
+        // queued, or refused if the close has already arrived; either way the stopped channel does not deliver it
+        low.send(1, bytes("never delivered: the channel stops after the callback"));
+        highRecorder.awaitDowns(1, 5_000);
+        highRef.get().thread().join(5_000);
+        assertFalse(highRef.get().thread().isAlive());
+        assertEquals(List.of("CLOSED: channel closed"), highRecorder.downReasons());
+        assertEquals(List.of("stop"), highRecorder.texts());
+        lowRecorder.awaitDowns(1, 5_000);
+        assertTrue(lowRecorder.downReasons().getFirst().startsWith("PEER_CLOSED"), lowRecorder.events.toString());
+    }
+
+    @Test
     void shouldRunWithoutAKeyWhenNeitherSideHasOne() throws Exception
     {
         final int port = freePort();
