@@ -379,6 +379,14 @@ final class PairConductor implements AutoCloseable
     {
         if (length[0] > 0)
         {
+            // paced on the channel's queue, so a bulk resync larger than the queue never overflows it; the workers'
+            // outboxes hold the rest meanwhile, and a worker's bulk walk waits for room in its outbox
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (channel.isConnected() && channel.outboundQueueFreeBytes() < length[0] + SyncChannel.FRAME_OVERHEAD &&
+                System.nanoTime() - deadline < 0)
+            {
+                LockSupport.parkNanos(200_000);
+            }
             // without a session the entries are dropped: the next session starts with a bulk resync
             channel.send(MSG_FLOWS, out.byteArray(), 0, length[0]);
             length[0] = 0;

@@ -1192,7 +1192,8 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     {
         final int capacity = table.capacity();
         final int end = Math.min(capacity, bulkCursor + SYNC_SCAN_LIMIT);
-        final int needed = FlowSyncDescriptor.UPSERT_LENGTH + 64;
+        // a quarter of the outbox stays free for the live inserts and removals that interleave with the walk
+        final int needed = syncOutbox.capacity() / 4;
         for (; bulkCursor < end; bulkCursor++)
         {
             if (table.isInUse(bulkCursor))
