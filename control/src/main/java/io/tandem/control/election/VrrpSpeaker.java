@@ -306,9 +306,11 @@ public final class VrrpSpeaker implements AutoCloseable
                             LockSupport.parkNanos(ERROR_BACKOFF_NS);
                         }
                     }
-                    else if ((events & (RawIpSocket.POLL_READABLE | RawIpSocket.POLL_ERROR)) != 0)
+                    else if ((events & (RawIpSocket.POLL_READABLE | RawIpSocket.POLL_ERROR)) != 0 &&
+                        0 == drain(buffer, packet))
                     {
-                        drain(buffer, packet);
+                        // readable or in error, yet nothing to read: do not spin on a condition poll keeps reporting
+                        LockSupport.parkNanos(ERROR_BACKOFF_NS);
                     }
                 }
                 if (abandon)
@@ -363,14 +365,16 @@ public final class VrrpSpeaker implements AutoCloseable
         }
     }
 
-    private void drain(final MemorySegment buffer, final byte[] packet)
+    /** @return datagrams and errors read, 0 when the socket had nothing after all. */
+    private int drain(final MemorySegment buffer, final byte[] packet)
     {
-        for (int i = 0; i < MAX_PACKETS_PER_WAKE_UP; i++)
+        int read = 0;
+        for (; read < MAX_PACKETS_PER_WAKE_UP; read++)
         {
             final long length = socket.receive(errno, buffer);
             if (length == -Errno.EAGAIN)
             {
-                return;
+                break;
             }
             if (length < 0)
             {
@@ -383,6 +387,7 @@ public final class VrrpSpeaker implements AutoCloseable
             MemorySegment.copy(buffer, JAVA_BYTE, 0, packet, 0, copied);
             onPacket(packet, copied);
         }
+        return read;
     }
 
     private void onPacket(final byte[] packet, final int length)

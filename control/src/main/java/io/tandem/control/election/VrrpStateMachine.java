@@ -203,7 +203,8 @@ public final class VrrpStateMachine
         {
             // 6.4.2: the master is leaving; take over after Skew_Time only, so that the backup with the highest
             // priority is the first to do so
-            armMasterDown(nowNs, skewTimeNs(), "the master " + Bytes.ipv4ToString(sourceAddress) + " left (priority 0)");
+            armMasterDown(nowNs, skewTimeNs(),
+                "the master " + Bytes.ipv4ToString(sourceAddress) + " left (priority 0)");
         }
         else if (!preempt || advertPriority >= priority)
         {
@@ -229,10 +230,11 @@ public final class VrrpStateMachine
             advertDeadlineNs = NO_DEADLINE;
             masterAdvertIntervalCs = Math.max(1, maxAdvertIntervalCs);
             armMasterDown(nowNs, masterDownIntervalNs(), "no advertisement within Master_Down_Interval");
+            final String sender = "advertisement from " + Bytes.ipv4ToString(sourceAddress);
             become(VrrpRole.BACKUP, higherPriority ?
-                "advertisement from " + Bytes.ipv4ToString(sourceAddress) + " with priority " + advertPriority + " > " + priority :
-                "advertisement from " + Bytes.ipv4ToString(sourceAddress) + " with equal priority " + advertPriority +
-                " and a higher address than " + Bytes.ipv4ToString(primaryAddress));
+                sender + " with priority " + advertPriority + " > " + priority :
+                sender + " with equal priority " + advertPriority + " and a higher address than " +
+                Bytes.ipv4ToString(primaryAddress));
         }
         // else: a lower priority, or equal from a lower address: ignored, the sender will yield to our adverts
     }

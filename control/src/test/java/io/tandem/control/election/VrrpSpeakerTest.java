@@ -59,8 +59,8 @@ class VrrpSpeakerTest
             {
                 assertEquals(VrrpRole.INITIALIZE, high.role());
                 high.start(); // from the test's thread: the socket already lives in A
-                low.start();
                 a.await(VrrpRole.MASTER, 0, ELECTION_MS);
+                low.start();
                 b.await(VrrpRole.BACKUP, 0, ELECTION_MS);
                 await("B hears A", ELECTION_MS, () -> low.counters().advertisementsAccepted() >= 10);
                 assertEquals(VrrpRole.BACKUP, low.role());
@@ -83,7 +83,7 @@ class VrrpSpeakerTest
     }
 
     @Test
-    void shouldBreakAnEqualPriorityTieByTheHigherAddress() throws Exception
+    void shouldBreakAnEqualPriorityTieBetweenTwoMastersByTheHigherAddress() throws Exception
     {
         try (Pair pair = new Pair("vsp"))
         {
@@ -92,14 +92,21 @@ class VrrpSpeakerTest
             try (VrrpSpeaker lowerAddress = pair.speakerInA(tandemInA(false, 100), a);
                 VrrpSpeaker higherAddress = pair.speakerInB(tandemInB(false, 100), b))
             {
+                // a backup follows any master of equal priority (RFC 5798 6.4.2): the tie-break is for two masters,
+                // so let both take over while they cannot hear each other
+                pair.a.ip("link", "set", A_INTERFACE, "down");
                 lowerAddress.start();
                 higherAddress.start();
+                a.await(VrrpRole.MASTER, 0, ELECTION_MS);
                 b.await(VrrpRole.MASTER, 0, ELECTION_MS);
-                await("198.18.51.1 yields to 198.18.51.2", ELECTION_MS,
-                    () -> lowerAddress.role() == VrrpRole.BACKUP && lowerAddress.counters().advertisementsAccepted() > 5);
+
+                pair.a.ip("link", "set", A_INTERFACE, "up");
+                assertEquals("advertisement from 198.18.51.2 with equal priority 100 and a higher address than " +
+                    "198.18.51.1", a.await(VrrpRole.BACKUP, 2, ELECTION_MS).reason());
                 Thread.sleep(500);
                 assertEquals(VrrpRole.MASTER, higherAddress.role());
                 assertEquals(VrrpRole.BACKUP, lowerAddress.role());
+                assertEquals(List.of(VrrpRole.BACKUP, VrrpRole.MASTER), b.roles(), "198.18.51.2 never yielded");
             }
         }
     }
@@ -141,6 +148,37 @@ class VrrpSpeakerTest
     }
 
     @Test
+    void shouldCountSendErrorsWhileTheLinkIsDownAndSpeakAgainWhenItIsUp() throws Exception
+    {
+        try (Pair pair = new Pair("vsp"))
+        {
+            final Recorder a = new Recorder();
+            final Recorder b = new Recorder();
+            try (VrrpSpeaker high = pair.speakerInA(tandemInA(false, 200), a);
+                VrrpSpeaker low = pair.speakerInB(tandemInB(false, 100), b))
+            {
+                high.start();
+                low.start();
+                a.await(VrrpRole.MASTER, 0, ELECTION_MS);
+                await("B hears A", ELECTION_MS, () -> low.counters().advertisementsAccepted() >= 3);
+
+                final int down = b.size();
+                pair.a.ip("link", "set", A_INTERFACE, "down");
+                b.await(VrrpRole.MASTER, down, ELECTION_MS);
+                await("A counts ENETDOWN", ELECTION_MS, () -> high.counters().sendErrors() >= 3);
+                assertEquals(VrrpRole.MASTER, high.role(), "A cannot know");
+
+                final int up = b.size();
+                pair.a.ip("link", "set", A_INTERFACE, "up");
+                assertEquals("advertisement from 198.18.51.1 with priority 200 > 100",
+                    b.await(VrrpRole.BACKUP, up, ELECTION_MS).reason(), "A's socket and membership outlive the flap");
+                assertEquals(VrrpRole.MASTER, high.role());
+                assertNull(high.failure());
+            }
+        }
+    }
+
+    @Test
     void shouldElectWithAKeyAndRefuseAnotherKey() throws Exception
     {
         try (Pair pair = new Pair("vsp"))
@@ -151,8 +189,8 @@ class VrrpSpeakerTest
                 VrrpSpeaker low = pair.speakerInB(tandemInB(false, 100).withKey(KEY), b))
             {
                 high.start();
-                low.start();
                 a.await(VrrpRole.MASTER, 0, ELECTION_MS);
+                low.start();
                 await("B accepts signed advertisements", ELECTION_MS,
                     () -> low.counters().advertisementsAccepted() >= 5);
                 assertEquals(List.of(VrrpRole.BACKUP), b.roles());
