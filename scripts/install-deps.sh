@@ -20,6 +20,7 @@ readonly PACKAGES=(
     python3:python3
     iputils-ping:ping
     curl:curl
+    keepalived:keepalived
 )
 
 is_present()

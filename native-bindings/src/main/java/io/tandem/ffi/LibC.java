@@ -27,6 +27,8 @@ public final class LibC
 {
     /** Address family of packet sockets. */
     public static final int AF_PACKET = 17;
+    /** Address family of IPv4 sockets. */
+    public static final int AF_INET = 2;
     /** Address family of netlink sockets. */
     public static final int AF_NETLINK = 16;
     /** Socket type: raw. */
@@ -45,6 +47,10 @@ public final class LibC
     public static final int SOL_NETLINK = 270;
     /** Every EtherType, host order (htons applied where the kernel wants network order). */
     public static final int ETH_P_ALL = 0x0003;
+    /** eventfd: non-blocking reads and writes. */
+    public static final int EFD_NONBLOCK = 0x800;
+    /** eventfd: close on exec. */
+    public static final int EFD_CLOEXEC = 0x80000;
     /** mmap: pages may be read. */
     public static final int PROT_READ = 1;
     /** mmap: pages may be written. */
@@ -121,6 +127,12 @@ public final class LibC
         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle SETNS = downcall("setns",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle EVENTFD = downcall("eventfd",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = downcall("read",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = downcall("write",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle CLOSE = downcall("close",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
@@ -411,6 +423,62 @@ public final class LibC
         try
         {
             final int rc = (int)SETNS.invokeExact(errno, fd, nsType);
+            return rc < 0 ? -errno(errno) : rc;
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * eventfd(2): a descriptor one thread can make readable to end another thread's poll(2).
+     *
+     * @param initialValue the counter's start value.
+     * @param flags        {@link #EFD_NONBLOCK}, {@link #EFD_CLOEXEC}.
+     * @return the descriptor, or -errno.
+     */
+    public static int eventfd(final MemorySegment errno, final int initialValue, final int flags)
+    {
+        try
+        {
+            final int rc = (int)EVENTFD.invokeExact(errno, initialValue, flags);
+            return rc < 0 ? -errno(errno) : rc;
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * read(2) into the whole of {@code buffer}.
+     *
+     * @return bytes read, or -errno.
+     */
+    public static long read(final MemorySegment errno, final int fd, final MemorySegment buffer)
+    {
+        try
+        {
+            final long rc = (long)READ.invokeExact(errno, fd, buffer, buffer.byteSize());
+            return rc < 0 ? -errno(errno) : rc;
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * write(2) of the whole of {@code buffer}.
+     *
+     * @return bytes written, or -errno.
+     */
+    public static long write(final MemorySegment errno, final int fd, final MemorySegment buffer)
+    {
+        try
+        {
+            final long rc = (long)WRITE.invokeExact(errno, fd, buffer, buffer.byteSize());
             return rc < 0 ? -errno(errno) : rc;
         }
         catch (final Throwable t)
