@@ -189,7 +189,7 @@ public final class Main implements Callable<Integer>
 
     /** {@code tandem demo}: a topology in network namespaces, a real agent, requests through the VIP. */
     @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Build a small topology in network namespaces, run a node, send requests through the VIP.")
+        description = "Build a small topology in network namespaces, run a pair of nodes, send requests through the VIP.")
     static final class DemoCommand implements Callable<Integer>
     {
         @Option(names = "--duration", description = "stop by itself after this long, e.g. 30s (default: Ctrl-C)")
@@ -200,6 +200,10 @@ public final class Main implements Callable<Integer>
 
         @Option(names = "--maglev", description = "Maglev on the client address instead of round robin")
         boolean maglev;
+
+        @Option(names = "--kill-active", description = "kill the active node once (kill -9) while streams run " +
+            "through the VIP, and show the takeover")
+        boolean killActive;
 
         @Override
         public Integer call() throws Exception
@@ -224,7 +228,7 @@ public final class Main implements Callable<Integer>
                 System.err.println("tandem demo: needs root (network namespaces, packet sockets): sudo ./tandem demo");
                 return EXIT_FAILURE;
             }
-            return new Demo(System.out, requests, stayUp, maglev).run();
+            return new Demo(System.out, requests, stayUp, maglev, killActive).run();
         }
     }
 }

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -125,14 +124,21 @@ class PairEndToEndTest
      *
      * @return the probe's result (its longest gap is the takeover time seen by a client).
      */
-    private ReplyGapProbe.Result acrossAnEvent(final int seconds, final Consumer<Void> action) throws Exception
+    /** Something done to the pair while traffic runs. */
+    @FunctionalInterface
+    private interface Event
+    {
+        void happen() throws Exception;
+    }
+
+    private ReplyGapProbe.Result acrossAnEvent(final int seconds, final Event action) throws Exception
     {
         final CompletableFuture<EchoStreams.Result> echo =
             EchoStreams.start(topology.client(1).ns(), streams(Duration.ofSeconds(seconds)));
         final CompletableFuture<ReplyGapProbe.Result> gaps =
             ReplyGapProbe.start(topology.client(2).ns(), probe(Duration.ofSeconds(seconds)));
         Thread.sleep(TimeUnit.SECONDS.toMillis(seconds) / 3);
-        action.accept(null);
+        action.happen();
         final EchoStreams.Result streams = echo.get(seconds + 60L, TimeUnit.SECONDS);
         final ReplyGapProbe.Result probe = gaps.get(seconds + 60L, TimeUnit.SECONDS);
         System.out.println("[pair] streams: " + streams.summary());
@@ -149,7 +155,7 @@ class PairEndToEndTest
         startPair(false);
 
         final long[] killedAt = new long[1];
-        final ReplyGapProbe.Result probe = acrossAnEvent(9, ignored ->
+        final ReplyGapProbe.Result probe = acrossAnEvent(9, () ->
         {
             killedAt[0] = System.nanoTime();
             agents[1].kill();
@@ -168,16 +174,9 @@ class PairEndToEndTest
         buildPair();
         startPair(false);
 
-        final ReplyGapProbe.Result probe = acrossAnEvent(9, ignored ->
+        final ReplyGapProbe.Result probe = acrossAnEvent(9, () ->
         {
-            try
-            {
-                assertEquals(0, agents[1].stop(), "clean exit");
-            }
-            catch (final Exception ex)
-            {
-                throw new AssertionError(ex);
-            }
+            assertEquals(0, agents[1].stop(), "clean exit");
         });
         assertTrue(agents[2].output().stream().anyMatch(l -> l.contains("role.active")), "node 2 took over");
         assertOwnsVip(2);
@@ -199,18 +198,11 @@ class PairEndToEndTest
         assertOwnsVip(2);
 
         // node 2 is active now; node 1 comes back, learns node 2's connections, and then preempts
-        acrossAnEvent(10, ignored ->
+        acrossAnEvent(10, () ->
         {
-            try
-            {
-                agents[1].close();
-                start(1, config(1, 150, true));
-                agents[1].awaitLine("role.active", 10, TimeUnit.SECONDS);
-            }
-            catch (final Exception ex)
-            {
-                throw new AssertionError(ex);
-            }
+            agents[1].close();
+            start(1, config(1, 150, true));
+            agents[1].awaitLine("role.active", 10, TimeUnit.SECONDS);
         });
         assertTrue(agents[1].output().stream().anyMatch(l -> l.contains("pair.election.started") &&
             l.contains("holds the active peer's connections")), "synced before it preempted");
@@ -226,41 +218,34 @@ class PairEndToEndTest
         startPair(false);
 
         final List<String> log = new ArrayList<>();
-        acrossAnEvent(12, ignored ->
+        acrossAnEvent(12, () ->
         {
-            try
+            // cut the nodes off from each other, not from the router or the targets
+            for (int i = 1; i <= 2; i++)
             {
-                // cut the nodes off from each other, not from the router or the targets
-                for (int i = 1; i <= 2; i++)
-                {
-                    final String peer = topology.node(3 - i).address();
-                    topology.node(i).exec("nft", "add table inet tandem_test_split");
-                    topology.node(i).exec("nft", "add chain inet tandem_test_split in " +
-                        "{ type filter hook input priority -300; }");
-                    topology.node(i).exec("nft", "add rule inet tandem_test_split in ip saddr " + peer + " drop");
-                }
-                agents[2].awaitLine("role.active", 5, TimeUnit.SECONDS);
-                log.add("split: both active");
-                Thread.sleep(1_000);
-                final long healedAt = System.nanoTime();
-                for (int i = 1; i <= 2; i++)
-                {
-                    topology.node(i).exec("nft", "delete table inet tandem_test_split");
-                }
-                // one advertisement interval (100 ms) plus scheduling slack
-                final long deadline = healedAt + TimeUnit.SECONDS.toNanos(2);
-                while (agents[2].output().stream().filter(l -> l.contains("role.passive")).count() < 2 &&
-                    System.nanoTime() < deadline)
-                {
-                    Thread.sleep(5);
-                }
-                log.add("healed: one active after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healedAt) +
-                    " ms");
+                final String peer = topology.node(3 - i).address();
+                topology.node(i).exec("nft", "add table inet tandem_test_split");
+                topology.node(i).exec("nft", "add chain inet tandem_test_split in " +
+                    "{ type filter hook input priority -300; }");
+                topology.node(i).exec("nft", "add rule inet tandem_test_split in ip saddr " + peer + " drop");
             }
-            catch (final Exception ex)
+            agents[2].awaitLine("role.active", 5, TimeUnit.SECONDS);
+            log.add("split: both active");
+            Thread.sleep(1_000);
+            final long healedAt = System.nanoTime();
+            for (int i = 1; i <= 2; i++)
             {
-                throw new AssertionError(ex);
+                topology.node(i).exec("nft", "delete table inet tandem_test_split");
             }
+            // one advertisement interval (100 ms) plus scheduling slack
+            final long deadline = healedAt + TimeUnit.SECONDS.toNanos(2);
+            while (agents[2].output().stream().filter(l -> l.contains("role.passive")).count() < 2 &&
+                System.nanoTime() < deadline)
+            {
+                Thread.sleep(5);
+            }
+            log.add("healed: one active after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healedAt) +
+                " ms");
         });
         System.out.println("[pair] " + log);
         assertEquals(2, agents[2].output().stream().filter(l -> l.contains("role.passive")).count(),
