@@ -92,6 +92,12 @@ final class AgentProcess implements AutoCloseable
         return List.copyOf(lines);
     }
 
+    /** @return true while the agent process runs. */
+    boolean isAlive()
+    {
+        return process.isAlive();
+    }
+
     /** @return the agent's PID. */
     long pid()
     {

@@ -76,22 +76,33 @@ class PairEndToEndTest
         return agents[node];
     }
 
-    /** Starts both nodes and waits until node 1 is active, node 2 passive, and their sync session is up. */
+    /**
+     * Starts node 1, then node 2 once node 1 is active (two nodes started together elect either: without preemption
+     * the first to time out stays), and waits until node 2 is passive and their sync session is up.
+     */
     private void startPair(final boolean preempt) throws Exception
     {
         start(1, config(1, 150, preempt));
-        start(2, config(2, 100, false));
         agents[1].awaitLine("role.active", 10, TimeUnit.SECONDS);
+        start(2, config(2, 100, false));
         agents[2].awaitLine("role.passive", 10, TimeUnit.SECONDS);
         agents[1].awaitLine("sync.up", 10, TimeUnit.SECONDS);
         agents[2].awaitLine("sync.up", 10, TimeUnit.SECONDS);
         assertOwnsVip(1);
     }
 
+    /**
+     * The VIP is on {@code node} and on no other node whose agent runs. (An agent killed with SIGKILL cannot take its
+     * addresses down; on an appliance the VM is gone, or the agent's restart removes them before anything else.)
+     */
     private void assertOwnsVip(final int node)
     {
         for (int i = 1; i <= 2; i++)
         {
+            if (i != node && (null == agents[i] || !agents[i].isAlive()))
+            {
+                continue;
+            }
             final String addresses = topology.node(i).ip("-4", "-o", "addr", "show");
             assertEquals(i == node, addresses.contains(topology.vip() + "/32"), "node " + i + ": " + addresses);
         }
@@ -189,10 +200,7 @@ class PairEndToEndTest
     void shouldLetTheRestartedHigherPriorityNodePreemptWithTheConnectionsItSynced() throws Exception
     {
         buildPair();
-        start(1, config(1, 150, true));
-        start(2, config(2, 100, false));
-        agents[1].awaitLine("role.active", 10, TimeUnit.SECONDS);
-        agents[2].awaitLine("sync.up", 10, TimeUnit.SECONDS);
+        startPair(true);
         agents[1].kill();
         agents[2].awaitLine("role.active", 5, TimeUnit.SECONDS);
         assertOwnsVip(2);
