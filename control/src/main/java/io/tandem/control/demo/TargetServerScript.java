@@ -157,11 +157,11 @@ final class TargetServerScript
                     while True:
                         data = self.request.recv(CHUNK)
                         if not data:
-                            print('echo-end eof', peer, flush=True)
+                            sys.stdout.write('echo-end eof %%s\n' %% peer); sys.stdout.flush()
                             return
                         self.request.sendall(data)
                 except ConnectionResetError:
-                    print('echo-end reset', peer, flush=True)
+                    sys.stdout.write('echo-end reset %%s\n' %% peer); sys.stdout.flush()
 
 
         class EchoServer(socketserver.ThreadingTCPServer):
