@@ -157,11 +157,11 @@ final class TargetServerScript
                     while True:
                         data = self.request.recv(CHUNK)
                         if not data:
-                            sys.stdout.write('echo-end eof %%s\n' %% peer); sys.stdout.flush()
+                            sys.stdout.write('echo-end eof %%s\\n' %% peer); sys.stdout.flush()
                             return
                         self.request.sendall(data)
                 except ConnectionResetError:
-                    sys.stdout.write('echo-end reset %%s\n' %% peer); sys.stdout.flush()
+                    sys.stdout.write('echo-end reset %%s\\n' %% peer); sys.stdout.flush()
 
 
         class EchoServer(socketserver.ThreadingTCPServer):
