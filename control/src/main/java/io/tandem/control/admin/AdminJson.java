@@ -33,6 +33,9 @@ public final class AdminJson
      *                "traffic": TRAFFIC}]
      * }
      * TRAFFIC = {"packetsToTarget": 9, "bytesToTarget": 620, "packetsToClient": 7, "bytesToClient": 900}
+     * "pair": null on a standalone node, else {"peer", "electionRole", "syncConnected", "advertisementsSent",
+     *         "advertisementsAccepted", "advertisementsDropped": {REASON: n}, "syncSessions", "syncSessionLosses",
+     *         "syncAuthFailures", "bulksSent", "bulksReceived", "inboxOverflows"}
      * }
      * </pre>
      * {@code lastResult}, {@code lastProbe} and {@code lastProbeEpochMs} are null before the first probe.
@@ -79,6 +82,28 @@ public final class AdminJson
                 t.put("lastProbeEpochMs", target.lastProbeEpochMs());
             }
             t.set("traffic", traffic(target.traffic()));
+        }
+        final AdminStatus.PairStatus pair = status.pair();
+        if (null == pair)
+        {
+            o.putNull("pair");
+        }
+        else
+        {
+            final ObjectNode p = o.putObject("pair")
+                .put("peer", pair.peer())
+                .put("electionRole", pair.electionRole())
+                .put("syncConnected", pair.syncConnected())
+                .put("advertisementsSent", pair.advertisementsSent())
+                .put("advertisementsAccepted", pair.advertisementsAccepted());
+            final ObjectNode dropped = p.putObject("advertisementsDropped");
+            new java.util.TreeMap<>(pair.advertisementsDropped()).forEach(dropped::put);
+            p.put("syncSessions", pair.syncSessions())
+                .put("syncSessionLosses", pair.syncSessionLosses())
+                .put("syncAuthFailures", pair.syncAuthFailures())
+                .put("bulksSent", pair.bulksSent())
+                .put("bulksReceived", pair.bulksReceived())
+                .put("inboxOverflows", pair.inboxOverflows());
         }
         return o;
     }

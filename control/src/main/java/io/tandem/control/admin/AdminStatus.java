@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param plan            the plan and its use.
  * @param listeners       connections per listener; copied.
  * @param targets         health per target, in configuration order; copied.
+ * @param pair            the election and the sync channel, or null on a standalone node.
  */
 public record AdminStatus(
     String role,
@@ -20,7 +21,8 @@ public record AdminStatus(
     long snapshotVersion,
     PlanUsage plan,
     List<ListenerStatus> listeners,
-    List<TargetStatus> targets)
+    List<TargetStatus> targets,
+    PairStatus pair)
 {
     /**
      * @param role            the role.
@@ -29,6 +31,7 @@ public record AdminStatus(
      * @param plan            the plan's use.
      * @param listeners       the listeners; copied.
      * @param targets         the targets; copied.
+     * @param pair            the pair, or null.
      */
     public AdminStatus
     {
@@ -36,6 +39,57 @@ public record AdminStatus(
         Objects.requireNonNull(plan, "plan");
         listeners = List.copyOf(listeners);
         targets = List.copyOf(targets);
+    }
+
+    /** A standalone node's status. */
+    public AdminStatus(
+        final String role,
+        final String configVersion,
+        final long snapshotVersion,
+        final PlanUsage plan,
+        final List<ListenerStatus> listeners,
+        final List<TargetStatus> targets)
+    {
+        this(role, configVersion, snapshotVersion, plan, listeners, targets, null);
+    }
+
+    /**
+     * The node's part in the pair: the election and the sync channel.
+     *
+     * @param peer                   the peer's address.
+     * @param electionRole           the VRRP state: {@code INITIALIZE}, {@code BACKUP} or {@code MASTER}.
+     * @param syncConnected          true while a sync session with the peer is up.
+     * @param advertisementsSent     VRRP advertisements sent.
+     * @param advertisementsAccepted VRRP advertisements accepted from the peer.
+     * @param advertisementsDropped  VRRP packets dropped, by reason (e.g. {@code BAD_TTL}); copied.
+     * @param syncSessions           sync sessions established.
+     * @param syncSessionLosses      sync sessions lost.
+     * @param syncAuthFailures       sync handshakes or frames that failed authentication.
+     * @param bulksSent              bulk resyncs sent to the peer.
+     * @param bulksReceived          bulk resyncs received from the peer.
+     * @param inboxOverflows         times the peer's connections found a worker's inbox full (a resync followed).
+     */
+    public record PairStatus(
+        String peer,
+        String electionRole,
+        boolean syncConnected,
+        long advertisementsSent,
+        long advertisementsAccepted,
+        java.util.Map<String, Long> advertisementsDropped,
+        long syncSessions,
+        long syncSessionLosses,
+        long syncAuthFailures,
+        long bulksSent,
+        long bulksReceived,
+        long inboxOverflows)
+    {
+        /** Copies the map. */
+        public PairStatus
+        {
+            Objects.requireNonNull(peer, "peer");
+            Objects.requireNonNull(electionRole, "electionRole");
+            advertisementsDropped = java.util.Map.copyOf(advertisementsDropped);
+        }
     }
 
     /**

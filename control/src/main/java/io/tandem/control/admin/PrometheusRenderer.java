@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  * <pre>
  * tandem_&lt;counter&gt;_total{worker}          counter  each {@link io.tandem.dataplane.status.WorkerCounter}
  * tandem_role{role}                         gauge    1 for the node's role
+ * tandem_sync_connected, tandem_vrrp_*_total, tandem_vrrp_dropped_total{reason}, tandem_sync_*_total  (pairs)
  * tandem_snapshot_version                   gauge    forwarding snapshot the workers run with
  * tandem_plan_max_connections{plan}         gauge    the cap in force
  * tandem_active_connections                 gauge    connections tracked now
@@ -93,6 +94,30 @@ public final class PrometheusRenderer
     {
         header(out, "tandem_role", "gauge", "The node's role in the pair: 1 for the role it has.");
         out.append("tandem_role{role=\"").append(escape(status.role())).append("\"} 1\n");
+
+        final AdminStatus.PairStatus pair = status.pair();
+        if (null != pair)
+        {
+            header(out, "tandem_sync_connected", "gauge", "1 while a sync session with the peer is up.");
+            out.append("tandem_sync_connected ").append(pair.syncConnected() ? 1 : 0).append('\n');
+            counter(out, "tandem_vrrp_advertisements_sent_total", "VRRP advertisements sent.",
+                pair.advertisementsSent());
+            counter(out, "tandem_vrrp_advertisements_accepted_total", "VRRP advertisements accepted from the peer.",
+                pair.advertisementsAccepted());
+            header(out, "tandem_vrrp_dropped_total", "counter", "VRRP packets dropped, by reason.");
+            new java.util.TreeMap<>(pair.advertisementsDropped()).forEach((reason, n) -> out
+                .append("tandem_vrrp_dropped_total{reason=\"").append(escape(reason.toLowerCase(java.util.Locale.ROOT)))
+                .append("\"} ").append(n).append('\n'));
+            counter(out, "tandem_sync_sessions_total", "Sync sessions established.", pair.syncSessions());
+            counter(out, "tandem_sync_session_losses_total", "Sync sessions lost.", pair.syncSessionLosses());
+            counter(out, "tandem_sync_auth_failures_total", "Sync handshakes or frames that failed authentication.",
+                pair.syncAuthFailures());
+            counter(out, "tandem_sync_bulks_sent_total", "Bulk resyncs sent to the peer.", pair.bulksSent());
+            counter(out, "tandem_sync_bulks_received_total", "Bulk resyncs received from the peer.",
+                pair.bulksReceived());
+            counter(out, "tandem_sync_inbox_overflows_total", "Replicated connections that found a worker's inbox " +
+                "full (a resync followed).", pair.inboxOverflows());
+        }
 
         header(out, "tandem_snapshot_version", "gauge", "Version of the forwarding snapshot the workers run with.");
         out.append("tandem_snapshot_version ").append(status.snapshotVersion()).append('\n');
@@ -175,6 +200,12 @@ public final class PrometheusRenderer
     {
         return "{pool=\"" + escape(target.pool()) + "\",target=\"" + escape(target.ip()) + "\",name=\"" +
             escape(target.displayName()) + "\"}";
+    }
+
+    private static void counter(final StringBuilder out, final String metric, final String help, final long value)
+    {
+        header(out, metric, "counter", help);
+        out.append(metric).append(' ').append(value).append('\n');
     }
 
     private static void header(final StringBuilder out, final String metric, final String type, final String help)

@@ -575,7 +575,8 @@ public final class NodeAgent implements AutoCloseable
             new io.tandem.control.admin.AdminStatus.PlanUsage(lb.plan().id(), limit,
                 null == workers ? 0 : workers.activeConnections()),
             listeners,
-            targets);
+            targets,
+            null == pair ? null : pair.status());
     }
 
     private io.tandem.control.admin.AdminStatus.TargetStatus targetStatus(

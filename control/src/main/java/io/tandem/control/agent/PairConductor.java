@@ -164,10 +164,17 @@ final class PairConductor implements AutoCloseable
         return channel;
     }
 
-    /** @return counts of the pump and the inbound side: ignored flows, inbox overflows, bulks sent and received. */
-    long[] syncCounts()
+    /** @return the election's and the sync channel's state, for the admin API and metrics. */
+    io.tandem.control.admin.AdminStatus.PairStatus status()
     {
-        return new long[]{flowsIgnored.get(), inboxOverflows.get(), bulksSent.get(), bulksReceived.get()};
+        final io.tandem.control.election.VrrpCounters vrrp = speaker.counters();
+        final java.util.Map<String, Long> dropped = new java.util.TreeMap<>();
+        vrrp.dropped().forEach((reason, n) -> dropped.put(reason.name(), n));
+        final io.tandem.control.sync.SyncCounters sync = channel.counters();
+        return new io.tandem.control.admin.AdminStatus.PairStatus(pair.peerAddress(), speaker.role().name(),
+            channel.isConnected(), vrrp.advertisementsSent(), vrrp.advertisementsAccepted(), dropped,
+            sync.sessionsEstablished(), sync.totalSessionLosses(), sync.authFailures(), bulksSent.get(),
+            bulksReceived.get(), inboxOverflows.get());
     }
 
     /** The data interface went down or came up: a node without its interface must not stay active. */

@@ -38,6 +38,12 @@ final class StatusCommand extends CtlCommand.Base
         final long active = plan.path("activeConnections").asLong();
         final long cap = plan.path("maxConnections").asLong();
         out.printf("role:              %s%n", text(status.path("role")));
+        final JsonNode pair = status.path("pair");
+        if (pair.isObject())
+        {
+            out.printf("pair:              peer %s, election %s, sync %s%n", text(pair.path("peer")),
+                text(pair.path("electionRole")), pair.path("syncConnected").asBoolean() ? "connected" : "DOWN");
+        }
         out.printf("config version:    %s%n", orDash(text(status.path("version"))));
         out.printf("snapshot version:  %s%n", orDash(text(status.path("snapshotVersion"))));
         out.printf("plan:              %s, %d of %d connections%s%n", orDash(text(plan.path("planId"))), active, cap,

@@ -132,4 +132,20 @@ class PrometheusRendererTest
         }
         assertTrue(samples > 0, "no samples");
     }
+
+    @Test
+    void shouldRenderTheElectionAndTheSyncChannelOfAPair()
+    {
+        final AdminStatus status = new AdminStatus("passive", "1-00000000", 3, new AdminStatus.PlanUsage("p10", 10, 0),
+            List.of(), List.of(), new AdminStatus.PairStatus("198.18.0.10", "BACKUP", true, 5, 120,
+            java.util.Map.of("BAD_TTL", 2L, "NOT_FROM_PEER", 0L), 1, 0, 3, 0, 2, 0));
+        final String text = PrometheusRenderer.render(null, status);
+        assertParses(text);
+        assertTrue(text.contains("tandem_role{role=\"passive\"} 1\n"), text);
+        assertTrue(text.contains("tandem_sync_connected 1\n"), text);
+        assertTrue(text.contains("tandem_vrrp_advertisements_accepted_total 120\n"), text);
+        assertTrue(text.contains("tandem_vrrp_dropped_total{reason=\"bad_ttl\"} 2\n"), text);
+        assertTrue(text.contains("tandem_sync_auth_failures_total 3\n"), text);
+        assertTrue(text.contains("tandem_sync_bulks_received_total 2\n"), text);
+    }
 }

@@ -278,6 +278,13 @@ class PairEndToEndTest
         assertTrue(answer.contains(topology.target(3).address()), answer);
 
         agents[1].awaitLine("config.adopted", 5, TimeUnit.SECONDS);
+        final Process status = new ProcessBuilder("curl", "-sS", "--max-time", "10", "--unix-socket",
+            passiveSocket.toString(), "http://localhost/v2/status").redirectErrorStream(true).start();
+        final String passive = new String(status.getInputStream().readAllBytes());
+        assertEquals(0, status.waitFor(), passive);
+        assertTrue(passive.matches("(?s).*\"role\"\\s*:\\s*\"passive\".*") &&
+            passive.matches("(?s).*\"electionRole\"\\s*:\\s*\"BACKUP\".*") &&
+            passive.matches("(?s).*\"syncConnected\"\\s*:\\s*true.*"), passive);
         for (int i = 0; i < 6; i++)
         {
             assertEquals("target-3\n", topology.httpGet(1, topology.vipUrl()), "traffic follows the passive's change");
