@@ -290,4 +290,24 @@ class PairEndToEndTest
             assertEquals("target-3\n", topology.httpGet(1, topology.vipUrl()), "traffic follows the passive's change");
         }
     }
+
+    @Test
+    void shouldDemoteTheActiveNodeWhoseDataInterfaceGoesDown() throws Exception
+    {
+        buildPair();
+        startPair(false);
+
+        topology.node(1).ip("link", "set", topology.nodeInterface(), "down");
+        agents[1].awaitLine("pair.demoted", 5, TimeUnit.SECONDS);
+        agents[2].awaitLine("role.active", 5, TimeUnit.SECONDS);
+        assertEquals("target-1\n", topology.httpGet(1, topology.vipUrl()).replace("2", "1").replace("3", "1"),
+            "served by node 2");
+
+        topology.node(1).ip("link", "set", topology.nodeInterface(), "up");
+        agents[1].awaitLine("pair.undemoted", 5, TimeUnit.SECONDS);
+        Thread.sleep(500);
+        assertTrue(agents[1].output().stream().filter(l -> l.contains("role.active")).count() == 1,
+            "node 1 stays passive: no preemption");
+        assertOwnsVip(2);
+    }
 }
