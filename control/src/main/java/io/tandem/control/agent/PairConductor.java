@@ -87,6 +87,7 @@ final class PairConductor implements AutoCloseable
     private static final long INITIAL_SYNC_WAIT_NS = TimeUnit.SECONDS.toNanos(5);
     private final long startedNs = System.nanoTime();
     private volatile boolean speakerStarted;
+    private volatile long lastRivalAnnounceNs = System.nanoTime() - TimeUnit.SECONDS.toNanos(2);
     private volatile int peerActive = -1;
     private volatile int bulkWorkersPending = -1;
 
@@ -133,7 +134,27 @@ final class PairConductor implements AutoCloseable
         pumpThread.start();
         this.speaker = new VrrpSpeaker(new VrrpConfig(interfaceName, nodeAddress, pair.peerAddress(), pair.routerId(),
             pair.priority(), pair.preempt(), pair.advertIntervalCs(), pair.key(), virtual),
-            (role, reason) -> roleThread.execute(() -> onRole(role, reason)));
+            new io.tandem.control.election.VrrpListener()
+            {
+                @Override
+                public void onRoleChange(final VrrpRole role, final String reason)
+                {
+                    roleThread.execute(() -> onRole(role, reason));
+                }
+
+                @Override
+                public void onRivalYields(final int sourceAddress)
+                {
+                    // a split healed: the router and the targets may have followed the other node meanwhile
+                    final long now = System.nanoTime();
+                    if (now - lastRivalAnnounceNs > TimeUnit.SECONDS.toNanos(1))
+                    {
+                        lastRivalAnnounceNs = now;
+                        log.log("pair.rival.yields", "peer", io.tandem.dataplane.packet.Bytes.ipv4ToString(sourceAddress));
+                        roleThread.execute(agent::announce);
+                    }
+                }
+            });
         log.log("pair.started", "peer", pair.peerAddress(), "routerId", pair.routerId(), "priority", pair.priority(),
             "intervalCs", pair.advertIntervalCs(), "preempt", pair.preempt(), "key", null != pair.key(),
             "syncPort", pair.syncPort());

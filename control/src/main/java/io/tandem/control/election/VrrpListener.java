@@ -17,4 +17,14 @@ public interface VrrpListener
      * @param reason  why, for a log line, e.g. {@code "no advertisement for 310 ms (Master_Down_Interval)"}.
      */
     void onRoleChange(VrrpRole newRole, String reason);
+
+    /**
+     * While master, another master that yields to this one was heard (a split that healed). Same thread and rules as
+     * {@link #onRoleChange}.
+     *
+     * @param sourceAddress the other master's address.
+     */
+    default void onRivalYields(final int sourceAddress)
+    {
+    }
 }

@@ -466,5 +466,18 @@ public final class VrrpSpeaker implements AutoCloseable
         {
             changeRole(newRole, reason);
         }
+
+        @Override
+        public void onRivalYields(final int sourceAddress)
+        {
+            try
+            {
+                listener.onRivalYields(sourceAddress);
+            }
+            catch (final RuntimeException ex)
+            {
+                listenerErrors.incrementAndGet();
+            }
+        }
     }
 }

@@ -67,6 +67,17 @@ public final class VrrpStateMachine
          * @param reason why, for a log line.
          */
         void onRoleChange(VrrpRole role, String reason);
+
+        /**
+         * While master, an advertisement came from another master that yields to this one (a split that healed):
+         * this one has advertised at once so the other steps down now; the addresses may need announcing again,
+         * since the network may have followed the other one meanwhile.
+         *
+         * @param sourceAddress the other master's address.
+         */
+        default void onRivalYields(final int sourceAddress)
+        {
+        }
     }
 
     private final int priority;
@@ -236,7 +247,12 @@ public final class VrrpStateMachine
                 sender + " with equal priority " + advertPriority + " and a higher address than " +
                 Bytes.ipv4ToString(primaryAddress));
         }
-        // else: a lower priority, or equal from a lower address: ignored, the sender will yield to our adverts
+        else
+        {
+            // a lower priority, or equal from a lower address: another master that yields to ours once it hears one
+            advertise(nowNs);
+            actions.onRivalYields(sourceAddress);
+        }
     }
 
     /**

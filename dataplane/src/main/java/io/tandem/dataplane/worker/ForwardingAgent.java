@@ -1040,11 +1040,20 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         {
             case FlowSyncDescriptor.UPSERT -> installReplicated(buffer, index);
             case FlowSyncDescriptor.REMOVE -> removeReplicated(buffer, index);
-            case FlowSyncDescriptor.BULK_BEGIN -> currentGeneration = (int)buffer.getLong(index);
+            case FlowSyncDescriptor.BULK_BEGIN ->
+            {
+                // a sweep of an earlier bulk still under way would forget what this one refreshes: it ends here
+                currentGeneration = (int)buffer.getLong(index);
+                sweepGeneration = NO_GENERATION;
+            }
             case FlowSyncDescriptor.BULK_END ->
             {
-                sweepGeneration = buffer.getLong(index);
-                sweepCursor = 0;
+                final long generation = buffer.getLong(index);
+                if ((int)generation == currentGeneration)
+                {
+                    sweepGeneration = generation;
+                    sweepCursor = 0;
+                }
             }
             case FlowSyncDescriptor.BULK_REQUEST ->
             {

@@ -228,4 +228,63 @@ class FlowReplicationTest
         final FlowRecord own = new FlowRecord().wrap(passive.agent.flowTable(), recordOf(passive, 40_000));
         assertEquals(0, own.flags() & FlowRecord.FLAG_REPLICATED);
     }
+
+    @Test
+    void shouldKeepWhatASecondBulkRefreshesWhileTheFirstOnesSweepRuns()
+    {
+        handshake(active, 40_000);
+        handshake(active, 40_001);
+        pump(active, passive);
+        active.context.syncOutbox().read((type, buffer, index, length) -> { });
+
+        // bulk 1 ends and its sweep starts; bulk 2 begins at once and refreshes the same connections
+        post(passive, FlowSyncDescriptor.BULK_BEGIN, 1);
+        post(active, FlowSyncDescriptor.BULK_REQUEST, 1);
+        for (int i = 0; i < 10; i++)
+        {
+            active.agent.doWork();
+        }
+        pumpWithoutRunning(active, passive);
+        final UnsafeBuffer message = new UnsafeBuffer(new byte[8]);
+        message.putLong(0, 2);
+        assertTrue(passive.context.syncInbox().write(FlowSyncDescriptor.BULK_BEGIN, message, 0, 8));
+        post(active, FlowSyncDescriptor.BULK_REQUEST, 2);
+        for (int i = 0; i < 10; i++)
+        {
+            active.agent.doWork();
+        }
+        // bulk 2's connections arrive, its end not yet (it is still on the wire)
+        final long[] heldEnd = {0};
+        active.context.syncOutbox().read((type, buffer, index, length) ->
+        {
+            if (FlowSyncDescriptor.BULK_END == type)
+            {
+                heldEnd[0] = buffer.getLong(index);
+            }
+            else
+            {
+                assertTrue(passive.context.syncInbox().write(type, buffer, index, length));
+            }
+        });
+        for (int i = 0; i < 5; i++)
+        {
+            passive.agent.doWork();
+        }
+        assertEquals(2, passive.agent.flowTable().size(), "bulk 1's sweep spares what bulk 2 refreshed");
+        post(passive, FlowSyncDescriptor.BULK_END, heldEnd[0]);
+        for (int i = 0; i < 5; i++)
+        {
+            passive.agent.doWork();
+        }
+
+        assertEquals(2, passive.agent.flowTable().size(), "nothing the second bulk confirmed is swept");
+        assertEquals(0, passive.count(WorkerCounter.SYNC_SWEPT));
+    }
+
+    /** Moves the outbox into the inbox without running the receiving worker, so messages queue up as on a wire. */
+    private static void pumpWithoutRunning(final WorkerHarness from, final WorkerHarness to)
+    {
+        from.context.syncOutbox().read((type, buffer, index, length) ->
+            assertTrue(to.context.syncInbox().write(type, buffer, index, length)));
+    }
 }
