@@ -19,7 +19,7 @@ public final class TrafficCounters
     /** Number of listener keys: every TCP port. */
     public static final int LISTENER_KEYS = 65_536;
     /** Number of target slots. */
-    public static final int TARGET_SLOTS = 65_536;
+    public static final int TARGET_SLOTS = 16_384;
     /** The slot of targets that have none of their own. */
     public static final int OTHER_TARGET_SLOT = 0;
     /** Direction from the client to the target. */

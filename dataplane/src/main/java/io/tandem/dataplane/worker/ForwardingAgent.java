@@ -91,7 +91,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
     private final int[] roundRobin = new int[ForwardingSnapshot.MAX_POOLS];
     // tracked connections per listener port: written only by this worker (release stores), read by the control plane
     private final AtomicLongArray activeByListenerPort = new AtomicLongArray(65536);
-    private final TrafficCounters traffic = new TrafficCounters();
+    private final TrafficCounters traffic;
 
     private final long resetCostNs;
     private final long resetAllowanceMaxNs;
@@ -155,6 +155,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         this.wheel = new FlowTimerWheel(table, context.timerTickNs(), context.timerSlots(), nowNs);
         this.snatPorts = new SnatPortAllocator(
             table, context.snatAllocationFirstPort(), context.snatAllocationLastPort());
+        this.traffic = context.traffic();
         this.syncOutbox = context.syncOutbox();
         this.syncInbox = context.syncInbox();
         this.resetCostNs = context.resetsPerSecond() == 0 ? Long.MAX_VALUE : 1_000_000_000L /

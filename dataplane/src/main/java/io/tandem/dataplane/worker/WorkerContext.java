@@ -37,6 +37,7 @@ public final class WorkerContext
     private int snatShares = 1;
     private RingBuffer syncOutbox;
     private RingBuffer syncInbox;
+    private io.tandem.dataplane.status.TrafficCounters traffic;
     private boolean concluded;
 
     /**
@@ -74,6 +75,10 @@ public final class WorkerContext
         if (null == budget)
         {
             budget = new ConnectionBudget();
+        }
+        if (null == traffic)
+        {
+            traffic = new io.tandem.dataplane.status.TrafficCounters();
         }
         if (null == errorHandler)
         {
@@ -185,6 +190,22 @@ public final class WorkerContext
         this.syncOutbox = outbox;
         this.syncInbox = inbox;
         return this;
+    }
+
+    /**
+     * @param traffic where the worker counts packets and bytes per listener and target (2.5 MiB); default: its own.
+     *                Shared only where counts may mix, e.g. by short-lived workers in tests.
+     */
+    public WorkerContext traffic(final io.tandem.dataplane.status.TrafficCounters traffic)
+    {
+        this.traffic = traffic;
+        return this;
+    }
+
+    /** @return the worker's traffic counts. */
+    public io.tandem.dataplane.status.TrafficCounters traffic()
+    {
+        return traffic;
     }
 
     /** @return the sync outbox, or null. */

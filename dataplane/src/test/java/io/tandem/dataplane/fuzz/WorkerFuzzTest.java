@@ -51,6 +51,9 @@ class WorkerFuzzTest
     private static final int MAX_FRAME = 1600;
     /** Built once: a snapshot builds Maglev tables, which would otherwise dominate each input's time. */
     private static final ForwardingSnapshot[] SNAPSHOTS = snapshots();
+    // 2.5 MiB a worker: shared by the short-lived workers of the inputs, whose counts nobody reads
+    private static final io.tandem.dataplane.status.TrafficCounters TRAFFIC =
+        new io.tandem.dataplane.status.TrafficCounters();
 
     private static ForwardingSnapshot[] snapshots()
     {
@@ -92,7 +95,7 @@ class WorkerFuzzTest
         final InMemoryPort port = new InMemoryPort(16, MAX_FRAME);
         final WorkerContext context = new WorkerContext().clock(clock).errorHandler(errors::add).flowCapacity(64)
             .timerSlots(256)
-            .snatPortRange(1024, 1024 + data.consumeInt(0, 32)).hashSeed(1);
+            .snatPortRange(1024, 1024 + data.consumeInt(0, 32)).hashSeed(1).traffic(TRAFFIC);
         final ForwardingAgent agent = new ForwardingAgent(context, port, new SnapshotExchange(snapshot, 1));
         final UnsafeBuffer work = new UnsafeBuffer(ByteBuffer.allocateDirect(CANARY + MAX_FRAME + CANARY));
         final boolean[] claimedVerified = {false};
