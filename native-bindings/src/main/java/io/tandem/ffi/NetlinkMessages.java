@@ -324,6 +324,17 @@ public final class NetlinkMessages
         final MemorySegment buffer, final int type, final int flags, final int seq, final int ifIndex,
         final int address, final int prefixLength)
     {
+        return encodeAddress(buffer, type, flags, seq, ifIndex, address, prefixLength, RtNetlink.INFINITE_LIFETIME);
+    }
+
+    /**
+     * As {@link #encodeAddress(MemorySegment, int, int, int, int, int, int)}, with IFA_CACHEINFO giving both
+     * lifetimes {@code validSeconds} unless it is {@link RtNetlink#INFINITE_LIFETIME}.
+     */
+    static int encodeAddress(
+        final MemorySegment buffer, final int type, final int flags, final int seq, final int ifIndex,
+        final int address, final int prefixLength, final int validSeconds)
+    {
         int length = NLMSGHDR_LENGTH + RtNetlink.IFADDRMSG_LENGTH;
         buffer.asSlice(0, length).fill((byte)0);
         buffer.set(JAVA_BYTE, NLMSGHDR_LENGTH + RtNetlink.IFA_FAMILY_OFFSET, (byte)RtNetlink.AF_INET);
@@ -331,6 +342,13 @@ public final class NetlinkMessages
         buffer.set(JAVA_INT_UNALIGNED, NLMSGHDR_LENGTH + RtNetlink.IFA_INDEX_OFFSET, ifIndex);
         length = putAttribute(buffer, length, RtNetlink.IFA_LOCAL, ipv4Bytes(address));
         length = putAttribute(buffer, length, RtNetlink.IFA_ADDRESS, ipv4Bytes(address));
+        if (RtNetlink.INFINITE_LIFETIME != validSeconds)
+        {
+            final byte[] cacheInfo = new byte[RtNetlink.IFA_CACHEINFO_LENGTH];
+            final java.nio.ByteBuffer info = java.nio.ByteBuffer.wrap(cacheInfo).order(java.nio.ByteOrder.nativeOrder());
+            info.putInt(0, validSeconds).putInt(4, validSeconds);
+            length = putAttribute(buffer, length, RtNetlink.IFA_CACHEINFO, cacheInfo);
+        }
         putHeader(buffer, length, type, flags, seq);
         return length;
     }

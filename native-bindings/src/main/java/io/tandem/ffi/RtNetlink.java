@@ -259,6 +259,18 @@ public final class RtNetlink implements AutoCloseable
     public static final int IFA_LABEL = 3;
     /** Address attribute: all 32 address flags, u32. */
     public static final int IFA_FLAGS = 8;
+    /**
+     * Address attribute: lifetimes, struct ifa_cacheinfo.
+     * <pre>
+     *  0  ifa_prefered  u32 seconds      8  cstamp  u32 (set by the kernel)
+     *  4  ifa_valid     u32 seconds     12  tstamp  u32 (set by the kernel)
+     * </pre>
+     */
+    public static final int IFA_CACHEINFO = 6;
+    /** Length of struct ifa_cacheinfo. */
+    public static final int IFA_CACHEINFO_LENGTH = 16;
+    /** A lifetime that never ends (INFINITY_LIFE_TIME). */
+    public static final int INFINITE_LIFETIME = 0xFFFF_FFFF;
 
     /** Neighbour attribute: the protocol address. */
     public static final int NDA_DST = 1;
@@ -613,6 +625,37 @@ public final class RtNetlink implements AutoCloseable
             throw addressFailure(RTM_NEWADDR, ifIndex, address, prefixLength, rc);
         }
         return true;
+    }
+
+    /**
+     * Adds an IPv4 address to a link for a limited time, or renews the time of one it has (RTM_NEWADDR,
+     * NLM_F_CREATE | NLM_F_REPLACE, IFA_CACHEINFO with both lifetimes set): the kernel removes the address by itself
+     * about {@code validSeconds} after the last renewal (its lifetime check runs at one-second granularity). A lease
+     * that whoever holds it must keep renewing: if the holder dies, the address does not outlive it for long.
+     *
+     * @param validSeconds the lifetime, at least 1.
+     * @throws NativeException when the kernel refuses (ENODEV when there is no such link).
+     */
+    public synchronized void leaseAddress(
+        final int ifIndex, final int address, final int prefixLength, final int validSeconds)
+    {
+        if (validSeconds < 1)
+        {
+            throw new IllegalArgumentException("a lease lasts at least 1 s: " + validSeconds);
+        }
+        if (prefixLength < 0 || prefixLength > 32)
+        {
+            throw new IllegalArgumentException("prefix length " + prefixLength + " is not within 0..32");
+        }
+        final int seq = nextSequence();
+        final int length = NetlinkMessages.encodeAddress(socket.sendBuffer(), RTM_NEWADDR,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, seq, ifIndex, address, prefixLength,
+            validSeconds);
+        final int rc = exchange(NetlinkMessages.typeName(RTM_NEWADDR), length, seq, MODE_ACK, ignored -> { });
+        if (rc < 0)
+        {
+            throw addressFailure(RTM_NEWADDR, ifIndex, address, prefixLength, rc);
+        }
     }
 
     /**

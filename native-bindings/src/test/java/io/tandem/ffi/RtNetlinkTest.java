@@ -61,6 +61,32 @@ class RtNetlinkTest
     }
 
     @Test
+    void shouldLetALeasedAddressLapseUnlessItIsRenewed() throws Exception
+    {
+        try (Pair pair = Pair.create("203"); RtNetlink netlink = pair.a.call(RtNetlink::open))
+        {
+            final int index = netlink.link("tdm0").index();
+            final int renewed = NetlinkMessages.parseIpv4("198.18.203.100");
+            final int lapsing = NetlinkMessages.parseIpv4("198.18.203.200");
+
+            netlink.leaseAddress(index, renewed, 32, 2);
+            netlink.leaseAddress(index, lapsing, 32, 2);
+            assertTrue(ipAddresses(pair.a).contains("inet 198.18.203.100/32 scope global dynamic"),
+                ipAddresses(pair.a));
+            final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(6);
+            while (ipAddresses(pair.a).contains("198.18.203.200/") && System.nanoTime() - deadline < 0)
+            {
+                netlink.leaseAddress(index, renewed, 32, 2); // renewing one leaves the other alone
+                Thread.sleep(250);
+            }
+            assertFalse(ipAddresses(pair.a).contains("198.18.203.200/"), "the unrenewed lease lapsed: " +
+                ipAddresses(pair.a));
+            assertTrue(ipAddresses(pair.a).contains("198.18.203.100/32"), "the renewed one lives on");
+            assertThrows(IllegalArgumentException.class, () -> netlink.leaseAddress(index, renewed, 32, 0));
+        }
+    }
+
+    @Test
     void shouldAddAndRemoveAddressesAsIpShowsThem() throws Exception
     {
         try (Pair pair = Pair.create("202"); RtNetlink netlink = pair.a.call(RtNetlink::open))

@@ -63,6 +63,8 @@ public final class NodeAgent implements AutoCloseable
     /** Last SNAT port of the node. */
     public static final int SNAT_LAST_PORT = 65535;
     private static final long RESOLVE_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+    /** Lifetime of a pair node's addresses; renewed every 0.5 s while the node is active. */
+    static final int ADDRESS_LEASE_SECONDS = 3;
 
     private volatile TandemConfig config;
     private volatile TargetHealth health = TargetHealth.ALL_HEALTHY;
@@ -254,6 +256,7 @@ public final class NodeAgent implements AutoCloseable
                 return t;
             });
             undo.push(announcer::shutdownNow);
+            announcer.scheduleAtFixedRate(this::renewLeases, 500, 500, TimeUnit.MILLISECONDS);
             final List<String> virtual = serviceAddresses().stream().map(Bytes::ipv4ToString).toList();
             pair = new PairConductor(this, log, pairConfig, ifName, Bytes.ipv4ToString(localNetwork),
                 workers.agents(), outboxes, inboxes, virtual);
@@ -284,10 +287,40 @@ public final class NodeAgent implements AutoCloseable
 
     private void ownAddress(final int address)
     {
+        if (null != config.node().pair())
+        {
+            // a pair's node leases its addresses and renews them while active: an agent killed on a VM that lives
+            // on loses them within ADDRESS_LEASE_SECONDS, so its kernel stops answering ARP for the peer's VIP
+            netlink.leaseAddress(link.index(), address, 32, ADDRESS_LEASE_SECONDS);
+            ownedAddresses.add(address);
+            log.log("address.added", "address", Bytes.ipv4ToString(address) + "/32", "interface", link.name(),
+                "leaseSeconds", ADDRESS_LEASE_SECONDS);
+            return;
+        }
         final boolean added = netlink.addAddressIfAbsent(link.index(), address, 32);
         ownedAddresses.add(address);
         log.log(added ? "address.added" : "address.taken-over", "address", Bytes.ipv4ToString(address) + "/32",
             "interface", link.name());
+    }
+
+    /** Renews the leases of the addresses while active; on the announcer's thread every 0.5 s. */
+    private synchronized void renewLeases()
+    {
+        if (!active)
+        {
+            return;
+        }
+        try
+        {
+            for (final int address : ownedAddresses)
+            {
+                netlink.leaseAddress(link.index(), address, 32, ADDRESS_LEASE_SECONDS);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            log.log("address.lease.failed", "error", ex.getMessage());
+        }
     }
 
     private void releaseAddresses(final List<Integer> addresses)
