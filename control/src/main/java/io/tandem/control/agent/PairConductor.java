@@ -77,6 +77,9 @@ final class PairConductor implements AutoCloseable
     private final AtomicLong bulksSent = new AtomicLong();
     private final AtomicLong bulksReceived = new AtomicLong();
     private volatile boolean bulkRequested;
+    private volatile boolean sessionUp;
+    private volatile int sessionEpoch;
+    private int lastBulkSession;
     private volatile boolean running = true;
     private volatile boolean linkDown;
     private volatile boolean workerStalled;
@@ -316,9 +319,12 @@ final class PairConductor implements AutoCloseable
         java.util.Arrays.fill(progressNs, start);
         while (running)
         {
-            if (bulkRequested && channel.isConnected())
+            // one bulk per session unless asked again (overflow, the peer's request, becoming active)
+            final int session = sessionEpoch;
+            if (sessionUp && (bulkRequested || lastBulkSession != session))
             {
                 bulkRequested = false;
+                lastBulkSession = session;
                 flush(out, length);
                 startBulk();
             }
@@ -474,7 +480,8 @@ final class PairConductor implements AutoCloseable
                 // after a split, the router may still send the VIP's traffic to the peer: claim it again
                 roleThread.execute(agent::announce);
             }
-            bulkRequested = true; // taken up by the pump if this node is the active one
+            sessionEpoch++; // the pump starts this session's bulk if this node is the active one
+            sessionUp = true;
         }
 
         @Override
@@ -493,6 +500,7 @@ final class PairConductor implements AutoCloseable
         @Override
         public void onSessionDown(final String reason)
         {
+            sessionUp = false;
             log.log("sync.down", "reason", reason);
         }
 
