@@ -121,7 +121,8 @@ public final class Main implements Callable<Integer>
                     ": " + ex.getMessage());
                 return EXIT_FAILURE;
             }
-            log.log("agent.ready", "admin", tandemConfig.node().adminSocket());
+            // Both handlers are in place before agent.ready: a supervisor that signals as soon as it reads that line
+            // reaches them, not the JVM's default (which ends the process on SIGHUP).
             // On SIGTERM/SIGINT: let the control loop take everything down, then exit 0 for a clean stop (1 when the
             // clean-up failed or timed out) instead of the JVM's 143, so scripts and systemd can tell the two apart.
             final Thread hook = new Thread(() ->
@@ -142,6 +143,7 @@ public final class Main implements Callable<Integer>
             Runtime.getRuntime().addShutdownHook(hook);
             // SIGHUP (systemctl reload): read the file again and apply its loadBalancer section while traffic flows
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reload(node, tandemConfig, log));
+            log.log("agent.ready", "admin", tandemConfig.node().adminSocket());
             try
             {
                 node.run(durationNs);
