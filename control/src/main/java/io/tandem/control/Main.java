@@ -142,7 +142,15 @@ public final class Main implements Callable<Integer>
             }, "tandem-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             // SIGHUP (systemctl reload): read the file again and apply its loadBalancer section while traffic flows
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reload(node, tandemConfig, log));
+            final sun.misc.SignalHandler previous =
+                sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reload(node, tandemConfig, log));
+            if (previous == sun.misc.SignalHandler.SIG_IGN)
+            {
+                // the JVM leaves an ignored signal ignored, e.g. under nohup
+                log.log("reload.signal.ignored", "signal", "HUP", "effect",
+                    "SIGHUP does not reload: this process was started with it ignored (nohup?); apply changes " +
+                    "with 'tandem ctl apply -f FILE' or start the agent without nohup");
+            }
             log.log("agent.ready", "admin", tandemConfig.node().adminSocket());
             try
             {
