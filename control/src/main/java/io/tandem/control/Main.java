@@ -148,8 +148,8 @@ public final class Main implements Callable<Integer>
             {
                 // the JVM leaves an ignored signal ignored, e.g. under nohup
                 log.log("reload.signal.ignored", "signal", "HUP", "effect",
-                    "SIGHUP does not reload: this process was started with it ignored (nohup?); apply changes " +
-                    "with 'tandem ctl apply -f FILE' or start the agent without nohup");
+                    "SIGHUP does not reload: this process was started with it ignored (nohup?); apply the " +
+                    "loadBalancer section with 'tandem ctl apply -f FILE', or start the agent without nohup");
             }
             log.log("agent.ready", "admin", tandemConfig.node().adminSocket());
             try
