@@ -3,6 +3,7 @@ package io.tandem.ffi;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
@@ -31,7 +32,7 @@ public final class NetlinkAttributes
         this.segment = segment;
         this.offsets = new long[maxType + 1];
         this.lengths = new int[maxType + 1];
-        java.util.Arrays.fill(offsets, ABSENT);
+        Arrays.fill(offsets, ABSENT);
     }
 
     /**

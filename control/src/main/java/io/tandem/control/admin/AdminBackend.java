@@ -3,7 +3,10 @@ package io.tandem.control.admin;
 import io.tandem.control.config.ConfigException;
 import io.tandem.control.config.LoadBalancerConfig;
 import io.tandem.control.config.TargetPoolConfig;
+import io.tandem.dataplane.worker.FlowSample;
 import org.agrona.concurrent.status.CountersReader;
+
+import java.util.List;
 
 /**
  * What the admin socket asks of the agent. The HTTP layer ({@link AdminServer}) parses and validates payloads with
@@ -81,8 +84,8 @@ public interface AdminBackend
      * @param limit most connections per worker.
      * @return the sample; empty when there is no data plane behind this backend.
      */
-    default java.util.List<io.tandem.dataplane.worker.FlowSample> flows(final int limit)
+    default List<FlowSample> flows(final int limit)
     {
-        return java.util.List.of();
+        return List.of();
     }
 }

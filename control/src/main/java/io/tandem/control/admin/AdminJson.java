@@ -5,9 +5,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tandem.control.config.ConfigWriter;
+import io.tandem.dataplane.packet.Bytes;
 import io.tandem.dataplane.snapshot.Plan;
+import io.tandem.dataplane.tcp.TcpState;
+import io.tandem.dataplane.worker.FlowSample;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.TreeMap;
 
 /**
  * The JSON bodies of the admin socket that are not configuration (for that see
@@ -97,7 +102,7 @@ public final class AdminJson
                 .put("advertisementsSent", pair.advertisementsSent())
                 .put("advertisementsAccepted", pair.advertisementsAccepted());
             final ObjectNode dropped = p.putObject("advertisementsDropped");
-            new java.util.TreeMap<>(pair.advertisementsDropped()).forEach(dropped::put);
+            new TreeMap<>(pair.advertisementsDropped()).forEach(dropped::put);
             p.put("syncSessions", pair.syncSessions())
                 .put("syncSessionLosses", pair.syncSessionLosses())
                 .put("syncAuthFailures", pair.syncAuthFailures())
@@ -122,19 +127,19 @@ public final class AdminJson
      * @return {@code {"flows": [{worker, client, listener, target, snatPort, state, ageMs, expiresInMs,
      * payloadBytes}]}}.
      */
-    public static ObjectNode flows(final java.util.List<io.tandem.dataplane.worker.FlowSample> flows)
+    public static ObjectNode flows(final List<FlowSample> flows)
     {
         final ObjectNode o = NODES.objectNode();
         final com.fasterxml.jackson.databind.node.ArrayNode list = o.putArray("flows");
-        for (final io.tandem.dataplane.worker.FlowSample f : flows)
+        for (final FlowSample f : flows)
         {
             list.addObject()
                 .put("worker", f.workerId())
-                .put("client", io.tandem.dataplane.packet.Bytes.ipv4ToString(f.clientIp()) + ":" + f.clientPort())
-                .put("listener", io.tandem.dataplane.packet.Bytes.ipv4ToString(f.vip()) + ":" + f.vipPort())
-                .put("target", io.tandem.dataplane.packet.Bytes.ipv4ToString(f.targetIp()) + ":" + f.targetPort())
+                .put("client", Bytes.ipv4ToString(f.clientIp()) + ":" + f.clientPort())
+                .put("listener", Bytes.ipv4ToString(f.vip()) + ":" + f.vipPort())
+                .put("target", Bytes.ipv4ToString(f.targetIp()) + ":" + f.targetPort())
                 .put("snatPort", f.snatPort())
-                .put("state", io.tandem.dataplane.tcp.TcpState.name(f.state()))
+                .put("state", TcpState.name(f.state()))
                 .put("ageMs", f.ageNs() / 1_000_000)
                 .put("expiresInMs", f.expiresInNs() / 1_000_000)
                 .put("payloadBytes", f.payloadBytes());

@@ -1,6 +1,7 @@
 package io.tandem.control.admin;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -75,7 +76,7 @@ public record AdminStatus(
         boolean syncConnected,
         long advertisementsSent,
         long advertisementsAccepted,
-        java.util.Map<String, Long> advertisementsDropped,
+        Map<String, Long> advertisementsDropped,
         long syncSessions,
         long syncSessionLosses,
         long syncAuthFailures,
@@ -88,7 +89,7 @@ public record AdminStatus(
         {
             Objects.requireNonNull(peer, "peer");
             Objects.requireNonNull(electionRole, "electionRole");
-            advertisementsDropped = java.util.Map.copyOf(advertisementsDropped);
+            advertisementsDropped = Map.copyOf(advertisementsDropped);
         }
     }
 

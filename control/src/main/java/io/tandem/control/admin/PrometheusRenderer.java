@@ -6,7 +6,9 @@ import org.agrona.concurrent.status.CountersReader;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -105,8 +107,8 @@ public final class PrometheusRenderer
             counter(out, "tandem_vrrp_advertisements_accepted_total", "VRRP advertisements accepted from the peer.",
                 pair.advertisementsAccepted());
             header(out, "tandem_vrrp_dropped_total", "counter", "VRRP packets dropped, by reason.");
-            new java.util.TreeMap<>(pair.advertisementsDropped()).forEach((reason, n) -> out
-                .append("tandem_vrrp_dropped_total{reason=\"").append(escape(reason.toLowerCase(java.util.Locale.ROOT)))
+            new TreeMap<>(pair.advertisementsDropped()).forEach((reason, n) -> out
+                .append("tandem_vrrp_dropped_total{reason=\"").append(escape(reason.toLowerCase(Locale.ROOT)))
                 .append("\"} ").append(n).append('\n'));
             counter(out, "tandem_sync_sessions_total", "Sync sessions established.", pair.syncSessions());
             counter(out, "tandem_sync_session_losses_total", "Sync sessions lost.", pair.syncSessionLosses());

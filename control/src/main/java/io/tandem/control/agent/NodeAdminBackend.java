@@ -7,7 +7,10 @@ import io.tandem.control.admin.StaleVersionException;
 import io.tandem.control.config.ConfigStoreConflictException;
 import io.tandem.control.config.LoadBalancerConfig;
 import io.tandem.control.config.TargetPoolConfig;
+import io.tandem.dataplane.worker.FlowSample;
 import org.agrona.concurrent.status.CountersReader;
+
+import java.util.List;
 
 /**
  * The admin socket's view of a running {@link NodeAgent}: reads come from the configuration in force and the
@@ -62,7 +65,7 @@ public final class NodeAdminBackend implements AdminBackend
     }
 
     @Override
-    public java.util.List<io.tandem.dataplane.worker.FlowSample> flows(final int limit)
+    public List<FlowSample> flows(final int limit)
     {
         return node.sampleFlows(limit);
     }

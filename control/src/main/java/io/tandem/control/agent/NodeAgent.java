@@ -1,16 +1,21 @@
 package io.tandem.control.agent;
 
+import io.tandem.control.admin.AdminStatus;
 import io.tandem.control.config.ConfigStore;
 import io.tandem.control.config.ListenerConfig;
 import io.tandem.control.config.LoadBalancerConfig;
+import io.tandem.control.config.PairConfig;
 import io.tandem.control.config.SnapshotFactory;
 import io.tandem.control.config.TandemConfig;
 import io.tandem.control.config.TargetConfig;
 import io.tandem.control.config.TargetHealth;
 import io.tandem.control.config.TargetPoolConfig;
 import io.tandem.control.config.TargetSlots;
+import io.tandem.control.health.HealthChecker;
+import io.tandem.control.health.TargetStatus;
 import io.tandem.control.metrics.CountersFile;
 import io.tandem.control.net.DataInterfaceOffloads;
+import io.tandem.control.net.GratuitousArp;
 import io.tandem.control.net.NftIngressRule;
 import io.tandem.dataplane.packet.Bytes;
 import io.tandem.dataplane.port.AfPacketPort;
@@ -19,6 +24,7 @@ import io.tandem.dataplane.snapshot.ForwardingSnapshot;
 import io.tandem.dataplane.snapshot.NextHops;
 import io.tandem.dataplane.snapshot.SnapshotExchange;
 import io.tandem.dataplane.status.WorkerCounter;
+import io.tandem.dataplane.worker.FlowSample;
 import io.tandem.dataplane.worker.WorkerContext;
 import io.tandem.dataplane.worker.WorkerGroup;
 import io.tandem.ffi.NativeSupport;
@@ -30,15 +36,25 @@ import io.tandem.ffi.RtNetlinkEventListener;
 import io.tandem.ffi.RtNetlinkEvents;
 import io.tandem.ffi.RtNetlinkLink;
 import io.tandem.ffi.RtNetlinkNeighbour;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.agrona.concurrent.status.CountersReader;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -72,7 +88,7 @@ public final class NodeAgent implements AutoCloseable
     private final TargetSlots targetSlots = new TargetSlots();
     private NftIngressRule rule;
     private ConfigStore store;
-    private io.tandem.control.health.HealthChecker healthChecker;
+    private HealthChecker healthChecker;
     private volatile boolean healthDirty;
     private int tableCapacity;
     private final EventLog log;
@@ -83,9 +99,9 @@ public final class NodeAgent implements AutoCloseable
     // standalone nodes are always active; a node of a pair is passive until the election makes it active
     private volatile boolean active;
     private PairConductor pair;
-    private io.tandem.control.net.GratuitousArp garp;
-    private java.util.concurrent.ScheduledExecutorService announcer;
-    private io.tandem.control.net.GratuitousArp.Announcement announcement;
+    private GratuitousArp garp;
+    private ScheduledExecutorService announcer;
+    private GratuitousArp.Announcement announcement;
 
     private RtNetlink netlink;
     private RtNetlinkEvents events;
@@ -183,12 +199,12 @@ public final class NodeAgent implements AutoCloseable
         final long[] steering = PacketFanoutSteering.program(config.node().snatIp(), SNAT_FIRST_PORT, share,
             workerCount);
         final int fanoutGroup = (int)(ProcessHandle.current().pid() & 0xFFFF);
-        final io.tandem.control.config.PairConfig pairConfig = config.node().pair();
+        final PairConfig pairConfig = config.node().pair();
         // the two nodes allocate SNAT ports from different halves of each worker's range: the lower address the lower
         final int snatShare = null == pairConfig ? 0 :
             Integer.compareUnsigned(localNetwork, Bytes.parseIpv4(pairConfig.peerAddress())) < 0 ? 0 : 1;
-        final List<org.agrona.concurrent.ringbuffer.RingBuffer> outboxes = new java.util.ArrayList<>();
-        final List<org.agrona.concurrent.ringbuffer.RingBuffer> inboxes = new java.util.ArrayList<>();
+        final List<RingBuffer> outboxes = new ArrayList<>();
+        final List<RingBuffer> inboxes = new ArrayList<>();
         workers = new WorkerGroup(
             workerCount,
             i ->
@@ -196,8 +212,8 @@ public final class NodeAgent implements AutoCloseable
                 final WorkerContext context = new WorkerContext().flowCapacity(capacity);
                 if (null != pairConfig)
                 {
-                    outboxes.add(new org.agrona.concurrent.ringbuffer.OneToOneRingBuffer(syncRing()));
-                    inboxes.add(new org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer(syncRing()));
+                    outboxes.add(new OneToOneRingBuffer(syncRing()));
+                    inboxes.add(new ManyToOneRingBuffer(syncRing()));
                     context.snatShare(snatShare, 2).syncRings(outboxes.get(i), inboxes.get(i));
                 }
                 return context;
@@ -222,7 +238,7 @@ public final class NodeAgent implements AutoCloseable
 
         // probes leave from the node's own address; a transition only marks the health dirty, and the control loop
         // publishes the snapshot, so the checker's thread never waits for this agent's lock
-        healthChecker = new io.tandem.control.health.HealthChecker(new io.tandem.control.health.HealthChecker.Context()
+        healthChecker = new HealthChecker(new HealthChecker.Context()
             .localAddress(Bytes.ipv4ToString(localNetwork))
             .listener((pool, ip, healthy, reason) ->
             {
@@ -247,9 +263,9 @@ public final class NodeAgent implements AutoCloseable
         {
             // a node of a pair owns them only while active; one killed while active may have left them behind
             releaseAddresses(serviceAddresses());
-            garp = io.tandem.control.net.GratuitousArp.open(ifName, link.mac());
+            garp = GratuitousArp.open(ifName, link.mac());
             undo.push(garp::close);
-            announcer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r ->
+            announcer = Executors.newSingleThreadScheduledExecutor(r ->
             {
                 final Thread t = new Thread(r, "tandem-garp");
                 t.setDaemon(true);
@@ -332,10 +348,10 @@ public final class NodeAgent implements AutoCloseable
     }
 
     /** Ring memory for one sync outbox or inbox: room for about 60 000 connection messages. */
-    private static org.agrona.concurrent.UnsafeBuffer syncRing()
+    private static UnsafeBuffer syncRing()
     {
-        return new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
-            4 * 1024 * 1024 + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH));
+        return new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
+            4 * 1024 * 1024 + RingBufferDescriptor.TRAILER_LENGTH));
     }
 
     /**
@@ -476,7 +492,7 @@ public final class NodeAgent implements AutoCloseable
             throw new IllegalArgumentException("planId " + lb.plan().id() + " allows " + limit + " connections but " +
                 "the flow tables were sized for " + tableCapacity + " at start: restart the agent to grow them");
         }
-        if (!java.util.Objects.equals(expectedVersion, store.currentVersion()))
+        if (!Objects.equals(expectedVersion, store.currentVersion()))
         {
             // refused before anything runs; the store checks again under its own lock
             store.replace(lb, expectedVersion);
@@ -554,7 +570,7 @@ public final class NodeAgent implements AutoCloseable
      * @param limit most connections per worker.
      * @return a sample of the connections the workers track; empty before they run.
      */
-    public java.util.List<io.tandem.dataplane.worker.FlowSample> sampleFlows(final int limit)
+    public List<FlowSample> sampleFlows(final int limit)
     {
         if (null == workers)
         {
@@ -572,7 +588,7 @@ public final class NodeAgent implements AutoCloseable
     }
 
     /** @return the counters file's reader, or null before the workers run. */
-    public org.agrona.concurrent.status.CountersReader countersReader()
+    public CountersReader countersReader()
     {
         return null == countersFile ? null : countersFile.reader();
     }
@@ -581,19 +597,19 @@ public final class NodeAgent implements AutoCloseable
      * @return the node's state for the admin API: role, versions, plan use, connections per listener and the health
      * of every target.
      */
-    public synchronized io.tandem.control.admin.AdminStatus status()
+    public synchronized AdminStatus status()
     {
         final LoadBalancerConfig lb = config.loadBalancer();
         final int limit = config.node().connectionLimit(lb.plan().maxConnections());
-        final java.util.List<io.tandem.control.admin.AdminStatus.ListenerStatus> listeners = new java.util.ArrayList<>();
+        final List<AdminStatus.ListenerStatus> listeners = new ArrayList<>();
         for (final ListenerConfig listener : lb.listeners())
         {
-            listeners.add(new io.tandem.control.admin.AdminStatus.ListenerStatus(listener.name(), listener.port(),
+            listeners.add(new AdminStatus.ListenerStatus(listener.name(), listener.port(),
                 null == workers ? 0 : workers.activeConnections(listener.port()),
-                null == workers ? io.tandem.control.admin.AdminStatus.Traffic.NONE :
+                null == workers ? AdminStatus.Traffic.NONE :
                     traffic(workers.listenerTraffic(listener.port()))));
         }
-        final java.util.List<io.tandem.control.admin.AdminStatus.TargetStatus> targets = new java.util.ArrayList<>();
+        final List<AdminStatus.TargetStatus> targets = new ArrayList<>();
         for (final TargetPoolConfig pool : lb.targetPools())
         {
             for (final TargetConfig target : pool.targets())
@@ -601,38 +617,38 @@ public final class NodeAgent implements AutoCloseable
                 targets.add(targetStatus(pool, target));
             }
         }
-        return new io.tandem.control.admin.AdminStatus(
+        return new AdminStatus(
             null == pair ? "standalone" : active ? "active" : "passive",
             store.currentVersion(),
             null == exchange ? 0 : exchange.current().version(),
-            new io.tandem.control.admin.AdminStatus.PlanUsage(lb.plan().id(), limit,
+            new AdminStatus.PlanUsage(lb.plan().id(), limit,
                 null == workers ? 0 : workers.activeConnections()),
             listeners,
             targets,
             null == pair ? null : pair.status());
     }
 
-    private io.tandem.control.admin.AdminStatus.TargetStatus targetStatus(
+    private AdminStatus.TargetStatus targetStatus(
         final TargetPoolConfig pool, final TargetConfig target)
     {
-        final io.tandem.control.health.TargetStatus probed =
+        final TargetStatus probed =
             null == healthChecker ? null : healthChecker.status(pool.name(), target.ip());
-        final io.tandem.control.admin.AdminStatus.Traffic traffic = null == workers ?
-            io.tandem.control.admin.AdminStatus.Traffic.NONE :
+        final AdminStatus.Traffic traffic = null == workers ?
+            AdminStatus.Traffic.NONE :
             traffic(workers.targetTraffic(targetSlots.slotOf(pool.name(), target.ip())));
         if (null == probed || null == probed.lastResult())
         {
-            return new io.tandem.control.admin.AdminStatus.TargetStatus(pool.name(), target.displayName(),
+            return new AdminStatus.TargetStatus(pool.name(), target.displayName(),
                 target.ip(), health.isHealthy(pool.name(), target.ip()), null,
-                io.tandem.control.admin.AdminStatus.TargetStatus.NEVER, traffic);
+                AdminStatus.TargetStatus.NEVER, traffic);
         }
-        return new io.tandem.control.admin.AdminStatus.TargetStatus(pool.name(), target.displayName(), target.ip(),
+        return new AdminStatus.TargetStatus(pool.name(), target.displayName(), target.ip(),
             probed.healthy(), probed.lastResult().toString(), probed.lastProbeEpochMs(), traffic);
     }
 
-    private static io.tandem.control.admin.AdminStatus.Traffic traffic(final long[] t)
+    private static AdminStatus.Traffic traffic(final long[] t)
     {
-        return new io.tandem.control.admin.AdminStatus.Traffic(t[0], t[1], t[2], t[3]);
+        return new AdminStatus.Traffic(t[0], t[1], t[2], t[3]);
     }
 
     /** @return the configuration in force. */

@@ -1,14 +1,19 @@
 package io.tandem.control.agent;
 
+import io.tandem.control.admin.AdminStatus;
 import io.tandem.control.config.ConfigReader;
 import io.tandem.control.config.ConfigWriter;
 import io.tandem.control.config.LoadBalancerConfig;
 import io.tandem.control.config.PairConfig;
 import io.tandem.control.election.VrrpConfig;
+import io.tandem.control.election.VrrpCounters;
+import io.tandem.control.election.VrrpListener;
 import io.tandem.control.election.VrrpRole;
 import io.tandem.control.election.VrrpSpeaker;
 import io.tandem.control.sync.SyncChannel;
+import io.tandem.control.sync.SyncCounters;
 import io.tandem.control.sync.SyncHandler;
+import io.tandem.dataplane.packet.Bytes;
 import io.tandem.dataplane.status.WorkerCounter;
 import io.tandem.dataplane.worker.FlowSyncDescriptor;
 import io.tandem.dataplane.worker.ForwardingAgent;
@@ -18,7 +23,10 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -137,7 +145,7 @@ final class PairConductor implements AutoCloseable
         pumpThread.start();
         this.speaker = new VrrpSpeaker(new VrrpConfig(interfaceName, nodeAddress, pair.peerAddress(), pair.routerId(),
             pair.priority(), pair.preempt(), pair.advertIntervalCs(), pair.key(), virtual),
-            new io.tandem.control.election.VrrpListener()
+            new VrrpListener()
             {
                 @Override
                 public void onRoleChange(final VrrpRole role, final String reason)
@@ -153,7 +161,7 @@ final class PairConductor implements AutoCloseable
                     if (now - lastRivalAnnounceNs > TimeUnit.SECONDS.toNanos(1))
                     {
                         lastRivalAnnounceNs = now;
-                        log.log("pair.rival.yields", "peer", io.tandem.dataplane.packet.Bytes.ipv4ToString(sourceAddress));
+                        log.log("pair.rival.yields", "peer", Bytes.ipv4ToString(sourceAddress));
                         roleThread.execute(agent::announce);
                     }
                 }
@@ -189,13 +197,13 @@ final class PairConductor implements AutoCloseable
     }
 
     /** @return the election's and the sync channel's state, for the admin API and metrics. */
-    io.tandem.control.admin.AdminStatus.PairStatus status()
+    AdminStatus.PairStatus status()
     {
-        final io.tandem.control.election.VrrpCounters vrrp = speaker.counters();
-        final java.util.Map<String, Long> dropped = new java.util.TreeMap<>();
+        final VrrpCounters vrrp = speaker.counters();
+        final Map<String, Long> dropped = new TreeMap<>();
         vrrp.dropped().forEach((reason, n) -> dropped.put(reason.name(), n));
-        final io.tandem.control.sync.SyncCounters sync = channel.counters();
-        return new io.tandem.control.admin.AdminStatus.PairStatus(pair.peerAddress(), speaker.role().name(),
+        final SyncCounters sync = channel.counters();
+        return new AdminStatus.PairStatus(pair.peerAddress(), speaker.role().name(),
             channel.isConnected(), vrrp.advertisementsSent(), vrrp.advertisementsAccepted(), dropped,
             sync.sessionsEstablished(), sync.totalSessionLosses(), sync.authFailures(), bulksSent.get(),
             bulksReceived.get(), inboxOverflows.get());
@@ -316,7 +324,7 @@ final class PairConductor implements AutoCloseable
         final long[] cycles = new long[workers.size()];
         final long[] progressNs = new long[workers.size()];
         final long start = System.nanoTime();
-        java.util.Arrays.fill(progressNs, start);
+        Arrays.fill(progressNs, start);
         while (running)
         {
             // one bulk per session unless asked again (overflow, the peer's request, becoming active)

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -280,7 +281,7 @@ public final class ConfigReader
                 }
                 else
                 {
-                    key = java.util.HexFormat.of().parseHex(keyText);
+                    key = HexFormat.of().parseHex(keyText);
                 }
             }
             if (violations.size() != before)

@@ -1,5 +1,6 @@
 package io.tandem.control.config;
 
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
 
@@ -79,14 +80,14 @@ public record PairConfig(
     {
         return o instanceof PairConfig p && p.peerAddress.equals(peerAddress) && p.routerId == routerId &&
             p.priority == priority && p.advertIntervalCs == advertIntervalCs && p.preempt == preempt &&
-            java.util.Arrays.equals(p.key, key) && p.syncPort == syncPort;
+            Arrays.equals(p.key, key) && p.syncPort == syncPort;
     }
 
     @Override
     public int hashCode()
     {
         return Objects.hash(peerAddress, routerId, priority, advertIntervalCs, preempt,
-            java.util.Arrays.hashCode(key), syncPort);
+            Arrays.hashCode(key), syncPort);
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -62,7 +63,7 @@ public final class Demo
         final List<String>[] lists = new List[3];
         for (int i = 0; i < lists.length; i++)
         {
-            lists[i] = new java.util.concurrent.CopyOnWriteArrayList<>();
+            lists[i] = new CopyOnWriteArrayList<>();
         }
         return lists;
     }

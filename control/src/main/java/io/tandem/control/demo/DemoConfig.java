@@ -3,6 +3,7 @@ package io.tandem.control.demo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
+import java.util.stream.IntStream;
 
 /**
  * The node configuration for a {@link Topology}: one listener on the VIP's port 80 forwarding to every target's
@@ -178,7 +179,7 @@ public final class DemoConfig
     {
         final StringJoiner targets = new StringJoiner(",\n");
         final int[] members = null != onlyTargets ? onlyTargets :
-            java.util.stream.IntStream.rangeClosed(1, topology.targetCount()).toArray();
+            IntStream.rangeClosed(1, topology.targetCount()).toArray();
         for (final int i : members)
         {
             targets.add("          { \"displayName\": \"target-" + i + "\", \"ip\": \"" + topology.target(i).address() +

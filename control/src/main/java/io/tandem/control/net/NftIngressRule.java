@@ -2,6 +2,7 @@ package io.tandem.control.net;
 
 import io.tandem.dataplane.packet.Bytes;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -129,7 +130,7 @@ public final class NftIngressRule
 
     private List<String> nft(final String... args)
     {
-        final java.util.ArrayList<String> command = new java.util.ArrayList<>(commandPrefix);
+        final ArrayList<String> command = new ArrayList<>(commandPrefix);
         command.add("nft");
         command.addAll(List.of(args));
         return command;

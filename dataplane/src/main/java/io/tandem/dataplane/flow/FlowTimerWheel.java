@@ -1,5 +1,7 @@
 package io.tandem.dataplane.flow;
 
+import java.util.Arrays;
+
 /**
  * Hashed timer wheel whose lists run through the flow records themselves ({@link FlowRecord#TIMER_PREV_OFFSET},
  * {@link FlowRecord#TIMER_NEXT_OFFSET}, {@link FlowRecord#TIMER_SLOT_OFFSET}), so scheduling, cancelling and
@@ -53,7 +55,7 @@ public final class FlowTimerWheel
         this.tickNs = tickNs;
         this.slotMask = slots - 1;
         this.heads = new int[slots];
-        java.util.Arrays.fill(heads, FlowTable.NULL_INDEX);
+        Arrays.fill(heads, FlowTable.NULL_INDEX);
         this.currentTick = startNs / tickNs;
     }
 

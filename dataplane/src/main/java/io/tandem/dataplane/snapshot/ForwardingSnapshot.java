@@ -1,6 +1,7 @@
 package io.tandem.dataplane.snapshot;
 
 import io.tandem.dataplane.packet.Bytes;
+import io.tandem.dataplane.status.TrafficCounters;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -269,7 +270,7 @@ public final class ForwardingSnapshot
             }
             for (final int slot : targetSlots)
             {
-                if (slot < 0 || slot >= io.tandem.dataplane.status.TrafficCounters.TARGET_SLOTS)
+                if (slot < 0 || slot >= TrafficCounters.TARGET_SLOTS)
                 {
                     throw new IllegalArgumentException("pool " + name + ": target slot out of range: " + slot);
                 }

@@ -19,8 +19,8 @@ import io.tandem.dataplane.snapshot.TargetPool;
 import io.tandem.dataplane.status.TrafficCounters;
 import io.tandem.dataplane.status.WorkerCounter;
 import io.tandem.dataplane.status.WorkerCounters;
-import io.tandem.dataplane.tcp.Seq;
 import io.tandem.dataplane.tcp.SegmentWriter;
+import io.tandem.dataplane.tcp.Seq;
 import io.tandem.dataplane.tcp.TcpState;
 import io.tandem.dataplane.tcp.TcpTimeouts;
 import org.agrona.ErrorHandler;
@@ -32,6 +32,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -291,7 +293,7 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
      * @param timeoutNs how long to wait for the worker.
      * @return the sample, or an empty list when the worker did not answer in time (stopped or stalled).
      */
-    public synchronized java.util.List<FlowSample> sampleFlows(final int limit, final long timeoutNs)
+    public synchronized List<FlowSample> sampleFlows(final int limit, final long timeoutNs)
         throws InterruptedException
     {
         sampleLimit = Math.max(1, Math.min(limit, SAMPLE_CAPACITY));
@@ -302,13 +304,13 @@ public final class ForwardingAgent implements Agent, FrameHandler, FlowTimerWhee
         {
             if (System.nanoTime() - deadline >= 0)
             {
-                return java.util.List.of();
+                return List.of();
             }
             Thread.sleep(1);
         }
         final int count = sampleCount;
         final long now = sampleNowNs[0];
-        final java.util.List<FlowSample> samples = new java.util.ArrayList<>(count);
+        final List<FlowSample> samples = new ArrayList<>(count);
         for (int i = 0; i < count; i++)
         {
             final int base = i * FlowRecord.LENGTH;

@@ -1,5 +1,6 @@
 package io.tandem.dataplane.worker;
 
+import io.tandem.dataplane.status.TrafficCounters;
 import io.tandem.dataplane.status.WorkerCounters;
 import io.tandem.dataplane.tcp.TcpTimeouts;
 import org.agrona.ErrorHandler;
@@ -37,7 +38,7 @@ public final class WorkerContext
     private int snatShares = 1;
     private RingBuffer syncOutbox;
     private RingBuffer syncInbox;
-    private io.tandem.dataplane.status.TrafficCounters traffic;
+    private TrafficCounters traffic;
     private boolean concluded;
 
     /**
@@ -78,7 +79,7 @@ public final class WorkerContext
         }
         if (null == traffic)
         {
-            traffic = new io.tandem.dataplane.status.TrafficCounters();
+            traffic = new TrafficCounters();
         }
         if (null == errorHandler)
         {
@@ -196,14 +197,14 @@ public final class WorkerContext
      * @param traffic where the worker counts packets and bytes per listener and target (2.5 MiB); default: its own.
      *                Shared only where counts may mix, e.g. by short-lived workers in tests.
      */
-    public WorkerContext traffic(final io.tandem.dataplane.status.TrafficCounters traffic)
+    public WorkerContext traffic(final TrafficCounters traffic)
     {
         this.traffic = traffic;
         return this;
     }
 
     /** @return the worker's traffic counts. */
-    public io.tandem.dataplane.status.TrafficCounters traffic()
+    public TrafficCounters traffic()
     {
         return traffic;
     }

@@ -13,6 +13,7 @@ import org.agrona.concurrent.status.CountersManager;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 
@@ -166,7 +167,7 @@ public final class WorkerGroup implements AutoCloseable
         final List<FlowSample> all = new ArrayList<>();
         for (final ForwardingAgent agent : agents)
         {
-            all.addAll(agent.sampleFlows(limit, java.util.concurrent.TimeUnit.SECONDS.toNanos(1)));
+            all.addAll(agent.sampleFlows(limit, TimeUnit.SECONDS.toNanos(1)));
         }
         return all;
     }
