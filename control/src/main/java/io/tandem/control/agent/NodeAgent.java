@@ -84,7 +84,7 @@ public final class NodeAgent implements AutoCloseable
 
     private volatile TandemConfig config;
     private volatile TargetHealth health = TargetHealth.ALL_HEALTHY;
-    private final Set<Integer> ownedAddresses = new LinkedHashSet<>();
+    private OwnedAddresses owned;
     private final TargetSlots targetSlots = new TargetSlots();
     private NftIngressRule rule;
     private ConfigStore store;
@@ -170,6 +170,9 @@ public final class NodeAgent implements AutoCloseable
         {
             throw new IllegalStateException("data interface " + ifName + " is down");
         }
+        // a pair's node leases its addresses and renews them while active: an agent killed on a VM that lives on
+        // loses them within ADDRESS_LEASE_SECONDS, so its kernel stops answering ARP for the peer's VIP
+        owned = new OwnedAddresses(netlink, link.index(), null == config.node().pair() ? 0 : ADDRESS_LEASE_SECONDS);
         findLocalNetwork();
         gateway = netlink.defaultGateway(link.index());
 
@@ -251,7 +254,7 @@ public final class NodeAgent implements AutoCloseable
 
         // The VIP and the SNAT address are the balancer's: removed on stop even when an agent that was killed left
         // them behind (the pair's election moves them between nodes the same way).
-        undo.push(this::releaseAddresses);
+        undo.push(owned::releaseAll);
         if (null == pairConfig)
         {
             for (final int address : serviceAddresses())
@@ -262,7 +265,10 @@ public final class NodeAgent implements AutoCloseable
         else
         {
             // a node of a pair owns them only while active; one killed while active may have left them behind
-            releaseAddresses(serviceAddresses());
+            for (final int address : serviceAddresses())
+            {
+                owned.release(address);
+            }
             garp = GratuitousArp.open(ifName, link.mac());
             undo.push(garp::close);
             announcer = Executors.newSingleThreadScheduledExecutor(r ->
@@ -303,47 +309,30 @@ public final class NodeAgent implements AutoCloseable
 
     private void ownAddress(final int address)
     {
-        if (null != config.node().pair())
+        final boolean added = owned.own(address);
+        if (owned.leaseSeconds() > 0)
         {
-            // a pair's node leases its addresses and renews them while active: an agent killed on a VM that lives
-            // on loses them within ADDRESS_LEASE_SECONDS, so its kernel stops answering ARP for the peer's VIP
-            netlink.leaseAddress(link.index(), address, 32, ADDRESS_LEASE_SECONDS);
-            ownedAddresses.add(address);
             log.log("address.added", "address", Bytes.ipv4ToString(address) + "/32", "interface", link.name(),
-                "leaseSeconds", ADDRESS_LEASE_SECONDS);
+                "leaseSeconds", owned.leaseSeconds());
             return;
         }
-        final boolean added = netlink.addAddressIfAbsent(link.index(), address, 32);
-        ownedAddresses.add(address);
         log.log(added ? "address.added" : "address.taken-over", "address", Bytes.ipv4ToString(address) + "/32",
             "interface", link.name());
     }
 
-    /** Renews the leases of the addresses while active; on the announcer's thread every 0.5 s. */
-    private synchronized void renewLeases()
+    /**
+     * Renews the leases of the owned addresses (none while passive); on the announcer's thread every 0.5 s. Not under
+     * this agent's lock: a configuration change that holds it for a while must not let the VIP lapse.
+     */
+    private void renewLeases()
     {
-        if (!active)
-        {
-            return;
-        }
         try
         {
-            for (final int address : ownedAddresses)
-            {
-                netlink.leaseAddress(link.index(), address, 32, ADDRESS_LEASE_SECONDS);
-            }
+            owned.renew();
         }
         catch (final RuntimeException ex)
         {
             log.log("address.lease.failed", "error", ex.getMessage());
-        }
-    }
-
-    private void releaseAddresses(final List<Integer> addresses)
-    {
-        for (final int address : addresses)
-        {
-            netlink.removeAddressIfPresent(link.index(), address, 32);
         }
     }
 
@@ -404,7 +393,7 @@ public final class NodeAgent implements AutoCloseable
             announcement.cancel();
             announcement = null;
         }
-        releaseAddresses();
+        owned.releaseAll();
         active = false;
         exchange.publish(buildSnapshot());
         log.log("role.passive", "reason", reason, "was", was ? "active" : "passive", "snapshot", version);
@@ -460,15 +449,6 @@ public final class NodeAgent implements AutoCloseable
     long activeConnections()
     {
         return null == workers ? 0 : workers.activeConnections();
-    }
-
-    private void releaseAddresses()
-    {
-        for (final int address : List.copyOf(ownedAddresses))
-        {
-            netlink.removeAddressIfPresent(link.index(), address, 32);
-            ownedAddresses.remove(address);
-        }
     }
 
     /**
@@ -549,8 +529,7 @@ public final class NodeAgent implements AutoCloseable
         }
         if (newVip != oldVip && newVip != next.node().snatIp())
         {
-            netlink.removeAddressIfPresent(link.index(), oldVip, 32);
-            ownedAddresses.remove(oldVip);
+            owned.release(oldVip);
         }
         resolveMissingNeighbours();
     }
