@@ -10,7 +10,6 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
-import org.eclipse.jetty.util.BlockingArrayQueue;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -30,6 +29,7 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 
 /**
  * The admin socket: HTTP/1.1 and JSON on a Unix domain socket, served by Jetty, answering for an
@@ -84,7 +84,7 @@ public final class AdminServer implements AutoCloseable
         prepare(path, context.log);
 
         final QueuedThreadPool threads = new QueuedThreadPool(context.maxThreads, Math.min(2, context.maxThreads),
-            60_000, 0, new BlockingArrayQueue<>(context.queueCapacity, context.queueCapacity, context.queueCapacity),
+            60_000, 0, new ArrayBlockingQueue<>(context.queueCapacity),
             null);
         threads.setName("tandem-admin");
         threads.setDaemon(true);

@@ -57,7 +57,7 @@ public final class Demo
         this.killActive = killActive;
     }
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private static List<String>[] newLineLists()
     {
         final List<String>[] lists = new List[3];

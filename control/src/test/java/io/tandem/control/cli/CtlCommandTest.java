@@ -311,6 +311,7 @@ class CtlCommandTest
         }
     }
 
+    @SuppressWarnings("try") // an accepted connection held open, never read
     @Test
     void shouldExitOneWhenTheAgentDoesNotAnswerInTime() throws Exception
     {

@@ -420,20 +420,27 @@ class EchoStreamsTest
         }
 
         @Override
-        public void close() throws Exception
+        public void close() throws IOException
         {
             listener.close();
             for (final Socket socket : sockets)
             {
                 socket.close();
             }
-            acceptor.join(5000);
-            synchronized (threads)
+            try
             {
-                for (final Thread thread : threads)
+                acceptor.join(5000);
+                synchronized (threads)
                 {
-                    thread.join(5000);
+                    for (final Thread thread : threads)
+                    {
+                        thread.join(5000);
+                    }
                 }
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -521,6 +521,7 @@ class AgentEndToEndTest
         return out;
     }
 
+    @SuppressWarnings("try") // a connection held open for the flow sample
     @Test
     void shouldServeStatusAndApplyATargetPoolUpdateThroughTheAdminSocket() throws Exception
     {

@@ -129,12 +129,6 @@ class PairEndToEndTest
             .duration(duration);
     }
 
-    /**
-     * Runs 200 echo streams and a steady request probe through the VIP for {@code seconds}, doing {@code action}
-     * once both are under way, and checks that every stream completed with its bytes intact.
-     *
-     * @return the probe's result (its longest gap is the takeover time seen by a client).
-     */
     /** Something done to the pair while traffic runs. */
     @FunctionalInterface
     private interface Event
@@ -142,6 +136,12 @@ class PairEndToEndTest
         void happen() throws Exception;
     }
 
+    /**
+     * Runs 200 echo streams and a steady request probe through the VIP for {@code seconds}, doing {@code action}
+     * once both are under way, and checks that every stream completed with its bytes intact.
+     *
+     * @return the probe's result (its longest gap is the takeover time seen by a client).
+     */
     private ReplyGapProbe.Result acrossAnEvent(final int seconds, final Event action) throws Exception
     {
         final CompletableFuture<EchoStreams.Result> echo =

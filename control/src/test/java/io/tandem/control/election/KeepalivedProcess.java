@@ -240,7 +240,7 @@ final class KeepalivedProcess implements AutoCloseable
 
     /** Kills whatever still runs (child first) and removes the directory. */
     @Override
-    public void close() throws InterruptedException
+    public void close()
     {
         try
         {
@@ -248,6 +248,10 @@ final class KeepalivedProcess implements AutoCloseable
             {
                 kill();
             }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
         }
         finally
         {

@@ -44,6 +44,7 @@ class VrrpKeepalivedInteropTest
         System.out.printf("MEASURED %s (%s): %.1f ms%n", what, unicast ? "unicast" : "multicast", ms);
     }
 
+    @SuppressWarnings("try") // closing the speaker inside its try is what the test is about
     @ParameterizedTest(name = "unicast {0}")
     @ValueSource(booleans = {false, true})
     void shouldKeepKeepalivedBackupAndHandItOverWithPriorityZeroOnClose(final boolean unicast) throws Exception

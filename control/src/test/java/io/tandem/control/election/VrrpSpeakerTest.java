@@ -46,6 +46,7 @@ class VrrpSpeakerTest
     private static final byte[] KEY = "tandem-pair-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final long ELECTION_MS = 3_000;
 
+    @SuppressWarnings("try") // closing the speaker inside its try is what the test is about
     @ParameterizedTest(name = "unicast {0}")
     @ValueSource(booleans = {false, true})
     void shouldElectTheHigherPriorityAndHandOverWithPriorityZeroOnClose(final boolean unicast) throws Exception

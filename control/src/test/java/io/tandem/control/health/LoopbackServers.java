@@ -234,11 +234,18 @@ final class LoopbackServers implements AutoCloseable
     }
 
     @Override
-    public void close() throws Exception
+    public void close() throws IOException
     {
         running = false;
         selector.wakeup();
-        thread.join(5_000);
+        try
+        {
+            thread.join(5_000);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
         for (final Listener listener : listeners.values())
         {
             listener.channel().close();

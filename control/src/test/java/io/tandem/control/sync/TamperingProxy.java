@@ -196,15 +196,22 @@ final class TamperingProxy implements AutoCloseable
     }
 
     @Override
-    public void close() throws InterruptedException
+    public void close()
     {
         running = false;
         closeQuietly(server);
         cutAll();
-        acceptor.join(5_000);
-        for (final Thread pump : new ArrayList<>(pumps))
+        try
         {
-            pump.join(5_000);
+            acceptor.join(5_000);
+            for (final Thread pump : new ArrayList<>(pumps))
+            {
+                pump.join(5_000);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
         }
     }
 }
