@@ -11,11 +11,14 @@ import io.tandem.control.config.ConfigViolation;
 import io.tandem.control.config.Durations;
 import io.tandem.control.config.TandemConfig;
 import io.tandem.control.demo.Demo;
+import io.tandem.ffi.Errno;
+import io.tandem.ffi.LibC;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,16 +144,7 @@ public final class Main implements Callable<Integer>
                 Runtime.getRuntime().halt(clean ? 0 : EXIT_FAILURE);
             }, "tandem-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            // SIGHUP (systemctl reload): read the file again and apply its loadBalancer section while traffic flows
-            final sun.misc.SignalHandler previous =
-                sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reload(node, tandemConfig, log));
-            if (previous == sun.misc.SignalHandler.SIG_IGN)
-            {
-                // the JVM leaves an ignored signal ignored, e.g. under nohup
-                log.log("reload.signal.ignored", "signal", "HUP", "effect",
-                    "SIGHUP does not reload: this process was started with it ignored (nohup?); apply the " +
-                    "loadBalancer section with 'tandem ctl apply -f FILE', or start the agent without nohup");
-            }
+            handleHangups(node, tandemConfig, log);
             log.log("agent.ready", "admin", tandemConfig.node().adminSocket());
             try
             {
@@ -167,6 +161,31 @@ public final class Main implements Callable<Integer>
                 node.close();
             }
             return 0;
+        }
+
+        /**
+         * SIGHUP (systemctl reload): read the file again and apply its loadBalancer section while traffic flows. Also
+         * when the agent was started with SIGHUP ignored (nohup): the JVM leaves an ignored signal ignored, so the
+         * agent resets it first; a hang-up that reloads is harmless, and what nohup asks for, not to end, still holds.
+         */
+        private void handleHangups(final NodeAgent node, final TandemConfig started, final EventLog log)
+        {
+            final sun.misc.Signal hangup = new sun.misc.Signal("HUP");
+            final sun.misc.SignalHandler reload = signal -> reload(node, started, log);
+            if (sun.misc.Signal.handle(hangup, reload) != sun.misc.SignalHandler.SIG_IGN)
+            {
+                return;
+            }
+            final int rc;
+            try (Arena arena = Arena.ofConfined())
+            {
+                rc = LibC.defaultSignalAction(LibC.allocateErrnoSegment(arena), LibC.SIGHUP);
+            }
+            if (rc < 0 || sun.misc.Signal.handle(hangup, reload) == sun.misc.SignalHandler.SIG_IGN)
+            {
+                log.log("reload.signal.ignored", "signal", "HUP", "error", rc < 0 ? Errno.describe(-rc) : "none",
+                    "effect", "SIGHUP does not reload; apply the loadBalancer section with 'tandem ctl apply -f FILE'");
+            }
         }
 
         private void reload(final NodeAgent node, final TandemConfig started, final EventLog log)

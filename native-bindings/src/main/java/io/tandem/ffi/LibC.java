@@ -77,6 +77,8 @@ public final class LibC
     public static final int MSG_DONTWAIT = 0x40;
     /** recv flag: report the real length of a truncated datagram. */
     public static final int MSG_TRUNC = 0x20;
+    /** Hang-up: {@code systemctl reload} sends it, and Tandem's agent reloads on it. */
+    public static final int SIGHUP = 1;
 
     /**
      * struct pollfd, 8 bytes.
@@ -135,6 +137,9 @@ public final class LibC
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle CLOSE = downcall("close",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle SIGNAL = downcall("signal",
+        FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS));
+    private static final long SIG_ERR = -1L;
 
     private LibC()
     {
@@ -494,6 +499,25 @@ public final class LibC
         {
             final int rc = (int)CLOSE.invokeExact(errno, fd);
             return rc < 0 ? -errno(errno) : rc;
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * signal(2) with {@code SIG_DFL}: the signal's default action from now on, also when the process was started with
+     * it ignored (as {@code nohup} does), which the JVM would otherwise leave as it found it.
+     *
+     * @return 0, or -errno (EINVAL for a signal that cannot be caught).
+     */
+    public static int defaultSignalAction(final MemorySegment errno, final int signal)
+    {
+        try
+        {
+            final MemorySegment previous = (MemorySegment)SIGNAL.invokeExact(errno, signal, MemorySegment.NULL);
+            return previous.address() == SIG_ERR ? -errno(errno) : 0;
         }
         catch (final Throwable t)
         {

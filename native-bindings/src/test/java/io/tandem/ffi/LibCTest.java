@@ -50,6 +50,14 @@ class LibCTest
     }
 
     @Test
+    void shouldResetASignalToItsDefaultActionUnlessItCannotBeCaught()
+    {
+        assertEquals(0, LibC.defaultSignalAction(errno, 28)); // SIGWINCH: ignored by default, and the JVM has no use for it
+        assertEquals(-Errno.EINVAL, LibC.defaultSignalAction(errno, 9)); // SIGKILL
+        assertEquals(-Errno.EINVAL, LibC.defaultSignalAction(errno, 0));
+    }
+
+    @Test
     void shouldFindTheLoopbackInterface()
     {
         assertTrue(LibC.ifNameToIndex(errno, "lo") > 0);

@@ -31,10 +31,7 @@ public final class AgentLauncher
      */
     public static List<String> command(final Netns netns, final Path config)
     {
-        // SIGHUP reloads the configuration; a parent started under nohup would pass on its ignored SIGHUP, and the JVM
-        // does not take over an ignored signal
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns.name(),
-            "env", "--default-signal=HUP"));
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns.name()));
         command.addAll(javaCommand("agent", "--config", config.toString()));
         return command;
     }

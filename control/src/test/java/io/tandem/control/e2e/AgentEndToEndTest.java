@@ -79,9 +79,15 @@ class AgentEndToEndTest
 
     private AgentProcess startAgent(final DemoConfig config) throws Exception
     {
+        return startAgent(config, false);
+    }
+
+    private AgentProcess startAgent(final DemoConfig config, final boolean hangupsIgnored) throws Exception
+    {
         final Path file = dir.resolve("tandem.json");
         Files.writeString(file, config.countersFile(dir.resolve("counters").toString()).json());
-        agent = AgentProcess.start(topology.nodeNs(), file);
+        agent = hangupsIgnored ?
+            AgentProcess.startWithHangupsIgnored(topology.nodeNs(), file) : AgentProcess.start(topology.nodeNs(), file);
         agent.awaitLine("agent.ready", 30, TimeUnit.SECONDS);
         return agent;
     }
@@ -432,7 +438,8 @@ class AgentEndToEndTest
     void shouldApplyAChangedFileOnSighupWithoutLosingEstablishedConnections() throws Exception
     {
         topology = Topology.build(new Topology.Context().echoServers(true));
-        startAgent(new DemoConfig(topology).targetPort(Topology.ECHO_PORT));
+        // started under nohup, as operators do: the agent takes the ignored SIGHUP over
+        startAgent(new DemoConfig(topology).targetPort(Topology.ECHO_PORT), true);
         final Socket[] established = new Socket[3];
         try
         {

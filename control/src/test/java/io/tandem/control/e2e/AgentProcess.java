@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +40,17 @@ final class AgentProcess implements AutoCloseable
     static AgentProcess start(final Netns netns, final Path config) throws IOException
     {
         return new AgentProcess(AgentLauncher.start(netns, config));
+    }
+
+    /**
+     * Starts an agent as {@link #start} does, under {@code nohup}: with SIGHUP ignored, as a shell's nohup hands it
+     * down, which the agent must take over to reload on it.
+     */
+    static AgentProcess startWithHangupsIgnored(final Netns netns, final Path config) throws IOException
+    {
+        final List<String> command = new ArrayList<>(List.of("nohup"));
+        command.addAll(AgentLauncher.command(netns, config));
+        return new AgentProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 
     private void readOutput()
