@@ -130,7 +130,7 @@ public final class NftIngressRule
 
     private List<String> nft(final String... args)
     {
-        final ArrayList<String> command = new ArrayList<>(commandPrefix);
+        final List<String> command = new ArrayList<>(commandPrefix);
         command.add("nft");
         command.addAll(List.of(args));
         return command;
